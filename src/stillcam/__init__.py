@@ -1,0 +1,68 @@
+"""stillcam: one still photo -> a 3D camera move, rendered from the photo's own pixels.
+
+Layers of the public API:
+
+- one call: :func:`render` (photo + depth file -> video/frames + recipe), :func:`demo`,
+  :func:`rerender`;
+- objects for control: :class:`Picture`, :class:`DepthMap`, :class:`Scene`, :class:`Camera`,
+  :class:`CameraPath`, :class:`Frame`, :class:`Recipe`, and the option dataclasses;
+- backend protocols: :class:`Renderer`.
+
+Conventions (axes, units, what depth means): docs/conventions.md.
+"""
+
+from ._version import __version__
+from .camera import MOVES, Camera, CameraPath, build_path, get_move
+from .depth import DepthMap, DepthSettings
+from .errors import (
+    DepthError,
+    ImageError,
+    InputError,
+    MissingExtraError,
+    MoveError,
+    OutputError,
+    RecipeError,
+    StillcamError,
+)
+from .io import Picture, load_image
+from .output import OutputSettings, Recipe
+from .pipeline import RenderOptions, ShotSettings, demo, load_inputs, plan_shot, render, rerender
+from .render import Frame, Renderer, RenderSettings, get_renderer
+from .scene import Scene, SceneSettings, build_scene
+
+__all__ = [
+    "Camera",
+    "CameraPath",
+    "DepthError",
+    "DepthMap",
+    "DepthSettings",
+    "Frame",
+    "ImageError",
+    "InputError",
+    "MOVES",
+    "MissingExtraError",
+    "MoveError",
+    "OutputError",
+    "OutputSettings",
+    "Picture",
+    "Recipe",
+    "RecipeError",
+    "RenderOptions",
+    "RenderSettings",
+    "Renderer",
+    "Scene",
+    "SceneSettings",
+    "ShotSettings",
+    "StillcamError",
+    "__version__",
+    "build_path",
+    "build_scene",
+    "demo",
+    "get_move",
+    "get_renderer",
+    "load_image",
+    "load_inputs",
+    "plan_shot",
+    "render",
+    "rerender",
+]

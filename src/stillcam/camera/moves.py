@@ -1,0 +1,221 @@
+"""The move library: each move is a pure function of eased progress -> (pose, zoom).
+
+A move is described by a :class:`MoveSpec` (name, summary, parameters with units and
+defaults) and registered in :data:`MOVES`. :func:`build_path` turns a move, its parameters
+and the shot's timing into a :class:`~stillcam.camera.path.CameraPath`.
+
+Direction conventions (docs/moves.md): pan + = look right, tilt + = look up, orbit + = the
+camera travels to the right around the target, dolly-in = towards the subject.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ..conventions import FIRST_FRAME
+from ..errors import MoveError
+from .camera import Camera, pose_from, rotation_x, rotation_y
+from .path import CameraPath, ease, frame_count
+
+
+@dataclass(frozen=True)
+class MoveParam:
+    """One parameter of a move: name, default (None = unset), unit and help."""
+
+    name: str
+    default: float | None
+    unit: str
+    help: str
+
+
+@dataclass(frozen=True)
+class MoveContext:
+    """What a move needs to know about the shot.
+
+    Attributes:
+        camera: the starting camera (the output camera at the photo's viewpoint).
+        subject_depth: metres along the optical axis to the subject (the move's target).
+    """
+
+    camera: Camera
+    subject_depth: float
+
+    @property
+    def target(self) -> np.ndarray:
+        """(3,) world point the moves frame: on the optical axis at the subject depth."""
+        return np.array([0.0, 0.0, self.subject_depth])
+
+
+#: progress s in [0, 1], context, resolved params -> (camera-to-world pose, focal multiplier)
+MoveFunction = Callable[[float, MoveContext, Mapping[str, float | None]], tuple[np.ndarray, float]]
+
+
+@dataclass(frozen=True)
+class MoveSpec:
+    name: str
+    summary: str
+    params: tuple[MoveParam, ...]
+    function: MoveFunction
+
+    def resolve(self, given: Mapping[str, float | None]) -> dict[str, float | None]:
+        """Defaults overlaid with ``given``; unknown names raise :class:`MoveError`."""
+        known = {p.name: p.default for p in self.params}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            valid = ", ".join(known) or "(none)"
+            raise MoveError(
+                f"move {self.name!r} has no parameter {unknown[0]!r}; valid parameters: {valid}"
+            )
+        return {**known, **given}
+
+
+def _travel(ctx: MoveContext, p: Mapping[str, float | None]) -> float:
+    """Metres travelled: ``distance`` when set, else ``fraction`` of the subject distance."""
+    if p.get("distance") is not None:
+        return float(p["distance"])
+    return float(p["fraction"]) * ctx.subject_depth
+
+
+def _dolly(sign: float) -> MoveFunction:
+    def move(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+        return pose_from(np.eye(3), np.array([0.0, 0.0, sign * s * _travel(ctx, p)])), 1.0
+
+    return move
+
+
+def _zoom(direction: float) -> MoveFunction:
+    def move(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+        if p.get("to_mm") is not None:
+            total = float(p["to_mm"]) / ctx.camera.focal_mm
+        else:
+            total = float(p["factor"]) ** direction
+        return np.eye(4), total**s
+
+    return move
+
+
+def _pan(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+    return pose_from(rotation_y(s * float(p["degrees"])), np.zeros(3)), 1.0
+
+
+def _tilt(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+    return pose_from(rotation_x(s * float(p["degrees"])), np.zeros(3)), 1.0
+
+
+def _orbit(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+    # Travel right around the target = rotate the camera (and its offset) by -angle about y.
+    rotation = rotation_y(-s * float(p["degrees"]))
+    position = ctx.target + rotation @ np.array([0.0, 0.0, -ctx.subject_depth])
+    return pose_from(rotation, position), 1.0
+
+
+def _spiral(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+    angle = 2.0 * math.pi * float(p["turns"]) * s
+    radius = float(p["radius"]) * ctx.subject_depth
+    position = np.array([
+        radius * math.sin(angle),
+        -radius * (1.0 - math.cos(angle)),
+        float(p["push"]) * ctx.subject_depth * s,
+    ])
+    return pose_from(np.eye(3), position), 1.0
+
+
+_DISTANCE = MoveParam("distance", None, "m", "metres travelled; overrides fraction when set")
+_FRACTION = MoveParam("fraction", 0.25, "x subject distance", "travel as a fraction of the subject distance")
+
+MOVES: dict[str, MoveSpec] = {
+    spec.name: spec
+    for spec in (
+        MoveSpec("dolly-in", "moves forward along the view axis", (_DISTANCE, _FRACTION), _dolly(1.0)),
+        MoveSpec("dolly-out", "moves backward along the view axis", (_DISTANCE, _FRACTION), _dolly(-1.0)),
+        MoveSpec(
+            "zoom-in", "narrows the lens (focal length grows), camera fixed",
+            (MoveParam("factor", 1.5, "x", "final focal = start focal x factor"),
+             MoveParam("to_mm", None, "mm (35 mm eq.)", "final focal length; overrides factor")),
+            _zoom(1.0),
+        ),
+        MoveSpec(
+            "zoom-out", "widens the lens (focal length shrinks), camera fixed",
+            (MoveParam("factor", 1.5, "x", "final focal = start focal / factor"),
+             MoveParam("to_mm", None, "mm (35 mm eq.)", "final focal length; overrides factor")),
+            _zoom(-1.0),
+        ),
+        MoveSpec("pan", "rotates about the vertical axis, position fixed",
+                 (MoveParam("degrees", 15.0, "deg", "rotation; positive looks right"),), _pan),
+        MoveSpec("tilt", "rotates about the horizontal axis, position fixed",
+                 (MoveParam("degrees", 10.0, "deg", "rotation; positive looks up"),), _tilt),
+        MoveSpec("orbit", "circles around the subject, keeping it framed",
+                 (MoveParam("degrees", 20.0, "deg", "arc travelled; positive moves right"),), _orbit),
+        MoveSpec(
+            "spiral", "circles in the image plane while pushing in",
+            (MoveParam("turns", 1.0, "turns", "full circles over the shot"),
+             MoveParam("radius", 0.05, "x subject distance", "circle radius"),
+             MoveParam("push", 0.2, "x subject distance", "forward travel over the shot")),
+            _spiral,
+        ),
+    )
+}
+
+
+def get_move(name: str) -> MoveSpec:
+    """The :class:`MoveSpec` called ``name``; unknown names list the known ones."""
+    if name not in MOVES:
+        raise MoveError(f"unknown move {name!r}; choose one of: {', '.join(MOVES)}")
+    return MOVES[name]
+
+
+def parse_move_params(items: list[str] | tuple[str, ...]) -> dict[str, float | None]:
+    """Parse ``["degrees=20", "to_mm=none"]`` into ``{"degrees": 20.0, "to_mm": None}``."""
+    params: dict[str, float | None] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise MoveError(f"--set {item!r}: expected KEY=VALUE, e.g. --set degrees=20")
+        text = value.strip().lower()
+        try:
+            number = None if text in ("none", "") else float(text)
+        except ValueError:
+            raise MoveError(f"--set {item!r}: {value!r} is not a number") from None
+        if number is not None and not math.isfinite(number):
+            raise MoveError(f"--set {item!r}: value must be finite")
+        params[key] = number
+    return params
+
+
+def subject_depth(z: np.ndarray) -> float:
+    """Median depth (metres) of the central third of an (H, W) depth map: the default subject."""
+    h, w = z.shape
+    centre = z[h // 3 : max(h // 3 + 1, 2 * h // 3), w // 3 : max(w // 3 + 1, 2 * w // 3)]
+    return float(np.median(centre))
+
+
+def build_path(
+    move: str,
+    params: Mapping[str, float | None],
+    context: MoveContext,
+    *,
+    duration_s: float,
+    fps: Fraction,
+    easing: str = "ease-in-out",
+    first_frame: int = FIRST_FRAME,
+) -> CameraPath:
+    """Sample ``move`` at every frame of a ``duration_s`` shot into a :class:`CameraPath`.
+
+    Frame i of n has linear progress i / (n - 1), eased by ``easing``.
+    """
+    spec = get_move(move)
+    resolved = spec.resolve(params)
+    n = frame_count(duration_s, fps)
+    progress = ease(np.linspace(0.0, 1.0, n) if n > 1 else np.zeros(1), easing)
+    start = context.camera
+    cameras = []
+    for s in progress:
+        pose, zoom = spec.function(float(s), context, resolved)
+        cameras.append(start.zoomed(zoom).with_pose(start.pose @ pose))
+    return CameraPath(tuple(cameras), fps, first_frame)

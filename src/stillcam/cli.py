@@ -1,0 +1,165 @@
+"""The command line. Options are generated from the same dataclasses the API uses, and
+their field docs are the ``--help`` text (one source of truth)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import types
+import typing
+from collections.abc import Sequence
+from typing import Any, Literal, get_args, get_origin
+
+from ._version import __version__
+from .camera.moves import MOVES
+from .errors import StillcamError
+from .pipeline import _SECTIONS, RenderOptions
+
+_SECTION_TITLES = {
+    "shot": "move and frame", "depth": "depth interpretation", "scene": "scene (mesh)",
+    "render": "rendering", "output": "encoding",
+}
+
+
+def _parse_triple(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or not all(0.0 <= v <= 1.0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected R,G,B with each in [0, 1]")
+    return values  # type: ignore[return-value]
+
+
+def _argument(f: dataclasses.Field, hint: Any) -> tuple[str, dict[str, Any]]:
+    """argparse flag and keyword arguments for one dataclass field."""
+    flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))
+    kwargs: dict[str, Any] = {"dest": f.name, "help": f.metadata.get("help", "")}
+    if "metavar" in f.metadata:
+        kwargs["metavar"] = f.metadata["metavar"]
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (typing.Union, types.UnionType):  # Optional[X]
+        hint = next(a for a in args if a is not type(None))
+        origin, args = get_origin(hint), get_args(hint)
+    if origin is Literal:
+        kwargs.update(choices=list(args), type=type(args[0]))
+    elif origin is tuple and args[-1] is Ellipsis:
+        kwargs.update(action="append", default=[])
+        return flag, kwargs
+    elif origin is tuple:
+        kwargs.update(type=_parse_triple, metavar="R,G,B")
+    else:
+        kwargs["type"] = hint
+    kwargs["default"] = f.default
+    if f.default is not None and f.default != ():
+        shown = ",".join(map(str, f.default)) if isinstance(f.default, tuple) else f.default
+        kwargs["help"] += f" (default: {shown})"
+    return flag, kwargs
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """Add every :class:`RenderOptions` field as a flag, grouped by stage."""
+    for name, section in _SECTIONS.items():
+        group = parser.add_argument_group(_SECTION_TITLES[name])
+        hints = typing.get_type_hints(section)
+        for f in dataclasses.fields(section):
+            flag, kwargs = _argument(f, hints[f.name])
+            group.add_argument(flag, **kwargs)
+
+
+def options_from(namespace: argparse.Namespace) -> RenderOptions:
+    """Build :class:`RenderOptions` from parsed arguments."""
+    sections = {}
+    for name, section in _SECTIONS.items():
+        values = {f.name: getattr(namespace, f.name) for f in dataclasses.fields(section)}
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        sections[name] = section(**values)
+    return RenderOptions(**sections)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", required=True,
+                        help="shot.mp4 / shot.mov (H.264) or shot.####.png (frames from 1001); "
+                             "shot.recipe.json is written beside it")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stillcam", description="Turn one still photo and its depth into a 3D camera move.")
+    parser.add_argument("--version", action="version", version=f"stillcam {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="render the bundled procedural example (no input files)",
+                               description="Render the bundled procedural example; needs no files.")
+    demo.add_argument("--example-size", default="1920x1080", help="example photo size WxH (default: 1920x1080)")
+    _common(demo)
+    add_options(demo)
+
+    render = commands.add_parser("render", help="render a photo with its depth map",
+                                 description="Render a photo with its depth map into a camera move.")
+    render.add_argument("photo", help="JPEG, PNG (8/16-bit), TIFF or WebP photo")
+    render.add_argument("--depth", required=True,
+                        help="depth file: EXR (Z/depth/Y/R channel), PNG/TIFF 16-bit, float TIFF or .npy")
+    _common(render)
+    add_options(render)
+
+    rerender = commands.add_parser("rerender", help="render a recipe again, bit for bit",
+                                   description="Re-render exactly what a recipe describes.")
+    rerender.add_argument("recipe", help="a shot.recipe.json written by stillcam")
+    _common(rerender)
+
+    commands.add_parser("moves", help="list the camera moves and their parameters with units")
+    return parser
+
+
+def _print_moves() -> None:
+    for spec in MOVES.values():
+        print(f"{spec.name:10} {spec.summary}")
+        for p in spec.params:
+            default = "unset" if p.default is None else f"{p.default:g}"
+            print(f"    {p.name:9} [{p.unit}] default {default}: {p.help}")
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 runtime error, 2 usage/input error)."""
+    args = build_parser().parse_args(argv)
+    from . import pipeline
+
+    if args.command == "moves":
+        _print_moves()
+        return 0
+    if args.command == "rerender":
+        pipeline.rerender(args.recipe, args.output, overwrite=args.overwrite, quiet=args.quiet)
+        return 0
+    options = options_from(args)
+    if args.command == "demo":
+        pipeline.demo(args.output, options, example_size=args.example_size,
+                      overwrite=args.overwrite, quiet=args.quiet)
+    else:
+        pipeline.render(args.photo, args.depth, args.output, options,
+                        overwrite=args.overwrite, quiet=args.quiet)
+    print(args.output, file=sys.stderr) if not args.quiet else None
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: one clear line on stderr for every expected error, no traceback."""
+    try:
+        code = run(argv)
+    except StillcamError as exc:
+        print(f"stillcam: error: {exc}", file=sys.stderr)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        print("stillcam: interrupted; no partial output was kept", file=sys.stderr)
+        code = 130
+    except OSError as exc:
+        print(f"stillcam: error: {exc.filename or ''} {exc.strerror or exc}".strip(), file=sys.stderr)
+        code = 1
+    sys.exit(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,170 @@
+"""Turning stored depth-like values (depth, inverse depth, disparity) into metric z.
+
+Rules (also in docs/conventions.md, "Depth kinds"):
+
+- ``depth``: values are z along the optical axis. ``z = value * scale`` metres; when
+  ``near`` and ``far`` are both given, values are instead remapped linearly so that the map's
+  minimum lands on ``near`` and its maximum on ``far``.
+- ``inverse-depth`` (relative, what monocular models emit; larger = closer): values are
+  normalised to v in [0, 1] by the map's min/max, then ``1/z = 1/far + v * (1/near - 1/far)``,
+  so v = 1 is at ``near`` and v = 0 at ``far`` (defaults 1 m and 20 m).
+- ``disparity``: values times ``scale`` are pixels at the depth map's own resolution;
+  ``z = f_px * baseline / d`` with ``f_px`` the photo's focal length scaled to the map's width.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+import cv2
+import numpy as np
+
+from ..errors import DepthError
+from ..io.depthfile import RawDepth
+
+DepthKind = Literal["depth", "inverse-depth", "disparity"]
+DEPTH_KINDS: tuple[str, ...] = get_args(DepthKind)
+
+DEFAULT_NEAR_M = 1.0
+DEFAULT_FAR_M = 20.0
+
+
+@dataclass(frozen=True)
+class DepthSettings:
+    """How to read a depth file. Field docs become ``--help`` text."""
+
+    depth_kind: DepthKind = field(
+        default="depth",
+        metadata={"help": "what the depth file stores: depth (z in metres, times --depth-scale), "
+                  "inverse-depth (relative, larger = closer; placed between --near and --far), "
+                  "disparity (pixels; needs --baseline)"},
+    )
+    near: float | None = field(
+        default=None,
+        metadata={"help": "metres: nearest depth for inverse-depth (default 1), or min of a "
+                  "remapped depth map (with --far)"},
+    )
+    far: float | None = field(
+        default=None,
+        metadata={"help": "metres: farthest depth for inverse-depth (default 20), or max of a "
+                  "remapped depth map (with --near)"},
+    )
+    baseline: float | None = field(
+        default=None, metadata={"help": "metres: stereo baseline for --depth-kind disparity"}
+    )
+    depth_scale: float = field(
+        default=1.0,
+        metadata={"help": "multiplier on stored values: metres per unit for depth "
+                  "(0.001 for millimetre PNGs), pixels per unit for disparity"},
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class DepthMap:
+    """Metric depth at the photo's resolution.
+
+    Attributes:
+        z: (H, W) float32, metres along the optical axis (OpenCV camera), finite and > 0.
+        source: human-readable origin, e.g. ``"file:depth.exr (inverse-depth, near 1, far 20)"``.
+        sha256: hash of the source file (or array) the depth came from.
+    """
+
+    z: np.ndarray = field(repr=False)
+    source: str
+    sha256: str
+
+
+def _check_values(raw: RawDepth) -> None:
+    values = raw.values
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise DepthError(
+            f"{raw.name}: depth has {int(bad.sum())} NaN/infinite values; fill them before use"
+        )
+    if (values < 0).any():
+        raise DepthError(
+            f"{raw.name}: depth has {int((values < 0).sum())} negative values; depth must be >= 0"
+        )
+
+
+def _normalised(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    if high <= low:
+        return np.ones_like(values)
+    return (values - low) / (high - low)
+
+
+def depth_from_raw(raw: RawDepth, settings: DepthSettings, *, focal_px: float) -> np.ndarray:
+    """Convert stored values to metric z (H, W) float32 at the raw map's own resolution.
+
+    Args:
+        raw: the map as read from its file.
+        settings: kind, near/far, baseline, scale.
+        focal_px: the photo's focal length in pixels at the RAW MAP's width (for disparity).
+
+    Raises:
+        DepthError: NaN/inf/negative values, zero depth or disparity, missing baseline,
+            near >= far.
+    """
+    _check_values(raw)
+    kind, near, far = settings.depth_kind, settings.near, settings.far
+    if (near is not None and near <= 0) or (far is not None and far <= 0):
+        raise DepthError("--near and --far must be > 0 metres")
+    if settings.depth_scale <= 0:
+        raise DepthError("--depth-scale must be > 0")
+    values = raw.values.astype(np.float64)
+    if kind == "depth":
+        if near is not None and far is not None:
+            _check_near_far(near, far)
+            z = near + _normalised(values) * (far - near)
+        else:
+            if (values <= 0).any():
+                raise DepthError(
+                    f"{raw.name}: depth has {int((values <= 0).sum())} zero values; depth must be "
+                    "> 0 (or give --near and --far to remap it)"
+                )
+            z = values * settings.depth_scale
+    elif kind == "inverse-depth":
+        near = DEFAULT_NEAR_M if near is None else near
+        far = DEFAULT_FAR_M if far is None else far
+        _check_near_far(near, far)
+        z = 1.0 / (1.0 / far + _normalised(values) * (1.0 / near - 1.0 / far))
+    elif kind == "disparity":
+        if settings.baseline is None or settings.baseline <= 0:
+            raise DepthError("--depth-kind disparity needs --baseline METRES (> 0)")
+        if (values <= 0).any():
+            raise DepthError(
+                f"{raw.name}: disparity has {int((values <= 0).sum())} zero values (unknown or "
+                "infinitely far); fill them before use"
+            )
+        z = focal_px * settings.baseline / (values * settings.depth_scale)
+    else:
+        raise DepthError(f"unknown depth kind {kind!r}; choose one of {', '.join(DEPTH_KINDS)}")
+    return z.astype(np.float32)
+
+
+def _check_near_far(near: float, far: float) -> None:
+    if near >= far:
+        raise DepthError(f"--near ({near}) must be smaller than --far ({far})")
+
+
+def resample_depth(z: np.ndarray, width: int, height: int, *, name: str = "depth") -> np.ndarray:
+    """Bilinearly resample (h, w) depth to (height, width); the aspect must match within 1 %.
+
+    Resampling is done on inverse depth, so that a depth edge blends between the two
+    disparities rather than producing far-away midpoints.
+
+    Raises:
+        DepthError: the aspect ratios differ by more than 1 %.
+    """
+    h, w = z.shape
+    if (h, w) == (height, width):
+        return z
+    if abs((w / h) / (width / height) - 1.0) > 0.01:
+        raise DepthError(
+            f"{name}: depth map is {w}x{h} but the photo is {width}x{height}; their aspect "
+            "ratios differ, give a depth map of the photo's aspect ratio"
+        )
+    inverse = cv2.resize(1.0 / z, (width, height), interpolation=cv2.INTER_LINEAR)
+    return (1.0 / inverse).astype(np.float32)

@@ -1,0 +1,69 @@
+"""Recipes: everything needed to re-render an output exactly, stored beside it as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import OutputError, RecipeError
+
+RECIPE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What made an output.
+
+    Attributes:
+        stillcam_version: version that wrote it.
+        inputs: ``{"photo": {"path", "sha256"}, "depth": {...}}`` or ``{"example": {...}}``.
+        options: every option after defaults were applied (``RenderOptions.to_dict()``).
+        depth_source: how the depth was obtained and interpreted.
+        focal: ``{"mm": 35 mm-equivalent focal of the photo, "source": exif|user|default}``.
+        output: ``{"path", "kind", "frames", "first_frame", "width", "height", "fps"}``.
+    """
+
+    stillcam_version: str
+    inputs: dict[str, Any]
+    options: dict[str, Any]
+    depth_source: str
+    focal: dict[str, Any]
+    output: dict[str, Any] = field(default_factory=dict)
+    format: int = RECIPE_FORMAT
+
+
+def write_recipe(path: Path, recipe: Recipe) -> None:
+    """Write ``recipe`` as JSON to ``path`` atomically (temporary file, then rename)."""
+    text = json.dumps(asdict(recipe), indent=2, sort_keys=True) + "\n"
+    try:
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write recipe ({exc.strerror})") from None
+
+
+def read_recipe(path: str | Path) -> Recipe:
+    """Read a recipe written by :func:`write_recipe`.
+
+    Raises:
+        RecipeError: missing, not JSON, or not a stillcam recipe.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: no such recipe file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RecipeError(f"{path}: not a readable JSON recipe ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != RECIPE_FORMAT:
+        raise RecipeError(f"{path}: not a stillcam recipe of format {RECIPE_FORMAT}")
+    try:
+        return Recipe(**data)
+    except TypeError as exc:
+        raise RecipeError(f"{path}: recipe fields are wrong ({exc})") from None

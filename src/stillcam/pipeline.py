@@ -1,0 +1,295 @@
+"""The whole flow, photo + depth -> shot: the one-call API and the pieces the CLI uses.
+
+``photo -> Picture -> DepthMap -> Scene -> CameraPath -> Frames -> sink + Recipe``
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from ._progress import DelayedProgress
+from ._version import __version__
+from .camera.camera import Camera, fit_output_camera
+from .camera.moves import MoveContext, build_path, parse_move_params, subject_depth
+from .camera.path import CameraPath, Easing
+from .conventions import FIRST_FRAME, focal_mm_to_px, focal_px_to_mm, parse_fps
+from .depth.convert import DepthMap, DepthSettings, depth_from_raw, resample_depth
+from .errors import InputError, OutputError, RecipeError
+from .example.procedural import example_inputs
+from .io.depthfile import read_depth_file
+from .io.hashing import sha256_file
+from .io.image import Picture, load_image
+from .output.recipe import Recipe, read_recipe, write_recipe
+from .output.targets import OutputTarget, parse_output
+from .output.writers import OutputSettings, open_sink, to_display
+from .render.frame import RenderSettings
+from .render.registry import get_renderer
+from .scene.mesh import Scene, SceneSettings, build_scene
+
+#: Named output sizes (width, height) in pixels.
+SIZES: dict[str, tuple[int, int]] = {"HD": (1920, 1080), "UHD": (3840, 2160), "DCI4K": (4096, 2160)}
+
+
+@dataclass(frozen=True)
+class ShotSettings:
+    """The move, its timing and the output frame. Field docs become ``--help`` text."""
+
+    move: str = field(default="dolly-in", metadata={"help": "camera move (see `stillcam moves`)"})
+    params: tuple[str, ...] = field(
+        default=(),
+        metadata={"flag": "--set", "metavar": "KEY=VALUE",
+                  "help": "move parameter in its unit, repeatable (e.g. --set degrees=20)"},
+    )
+    duration: float = field(default=4.0, metadata={"help": "shot length in seconds"})
+    fps: str = field(default="24", metadata={"help": "frame rate, exact: 24, 25, 24000/1001 or 23.976"})
+    easing: Easing = field(default="ease-in-out", metadata={"help": "speed curve of the move"})
+    size: str = field(
+        default="source",
+        metadata={"help": "output size: HD (1920x1080), UHD (3840x2160), DCI4K (4096x2160), "
+                  "WxH, or source (the photo's size). A different aspect than the photo's is "
+                  "fitted by cropping the photo's centre, never by stretching"},
+    )
+    focal_mm: float | None = field(
+        default=None,
+        metadata={"help": "the photo's focal length, 35 mm-equivalent mm (overrides EXIF; "
+                  "default: EXIF, else 50 mm)"},
+    )
+    fov: float | None = field(
+        default=None, metadata={"help": "the photo's horizontal field of view in degrees "
+                                "(alternative to --focal-mm)"},
+    )
+    first_frame: int = field(default=FIRST_FRAME, metadata={"help": "number of the first frame"})
+
+
+_SECTIONS = {"shot": ShotSettings, "depth": DepthSettings, "scene": SceneSettings,
+             "render": RenderSettings, "output": OutputSettings}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """All options of a render, grouped by stage; what a recipe stores."""
+
+    shot: ShotSettings = field(default_factory=ShotSettings)
+    depth: DepthSettings = field(default_factory=DepthSettings)
+    scene: SceneSettings = field(default_factory=SceneSettings)
+    render: RenderSettings = field(default_factory=RenderSettings)
+    output: OutputSettings = field(default_factory=OutputSettings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RenderOptions:
+        """Inverse of :meth:`to_dict`; JSON lists become tuples again."""
+        try:
+            sections = {}
+            for name, section in _SECTIONS.items():
+                values = dict(data.get(name, {}))
+                for f in fields(section):
+                    if isinstance(values.get(f.name), list):
+                        values[f.name] = tuple(values[f.name])
+                sections[name] = section(**values)
+        except TypeError as exc:
+            raise RecipeError(f"recipe options do not match this stillcam version ({exc})") from None
+        return cls(**sections)
+
+
+def parse_size(text: str, source_width: int, source_height: int) -> tuple[int, int]:
+    """``HD``/``UHD``/``DCI4K``/``WxH``/``source`` -> (width, height) in pixels."""
+    key = text.strip()
+    if key.upper() in SIZES:
+        return SIZES[key.upper()]
+    if key.lower() == "source":
+        return source_width, source_height
+    match = re.fullmatch(r"(\d+)[xX](\d+)", key)
+    if not match or min(int(match[1]), int(match[2])) < 2 or max(int(match[1]), int(match[2])) > 32768:
+        raise InputError(f"--size {text!r}: use HD, UHD, DCI4K, source or WxH (2..32768 px)")
+    return int(match[1]), int(match[2])
+
+
+def _with_lens(picture: Picture, shot: ShotSettings) -> Picture:
+    if shot.focal_mm is not None and shot.fov is not None:
+        raise InputError("give either --focal-mm or --fov, not both")
+    if shot.focal_mm is not None:
+        if not 1.0 <= shot.focal_mm <= 5000.0:
+            raise InputError(f"--focal-mm {shot.focal_mm}: use a 35 mm-equivalent focal in 1..5000 mm")
+        return replace(picture, focal_mm=float(shot.focal_mm), focal_source="user")
+    if shot.fov is not None:
+        if not 0.1 <= shot.fov < 179.0:
+            raise InputError(f"--fov {shot.fov}: use a horizontal field of view in 0.1..179 degrees")
+        focal_px = picture.width / 2.0 / math.tan(math.radians(shot.fov) / 2.0)
+        mm = focal_px_to_mm(focal_px, picture.width, picture.height)
+        return replace(picture, focal_mm=mm, focal_source="user")
+    return picture
+
+
+def load_inputs(photo: str | Path, depth: str | Path, options: RenderOptions) -> tuple[Picture, DepthMap]:
+    """Load the photo and its depth file, interpret the depth and resample it to the photo."""
+    picture = _with_lens(load_image(photo), options.shot)
+    raw = read_depth_file(depth)
+    raw_w = raw.values.shape[1]
+    focal_px = focal_mm_to_px(picture.focal_mm, picture.width, picture.height) * raw_w / picture.width
+    z = depth_from_raw(raw, options.depth, focal_px=focal_px)
+    z = resample_depth(z, picture.width, picture.height, name=raw.name)
+    settings = options.depth
+    source = f"file:{raw.name} ({settings.depth_kind}"
+    if settings.depth_kind == "inverse-depth" or (settings.near is not None and settings.far is not None):
+        source += f", near {settings.near}, far {settings.far}"
+    return picture, DepthMap(z, source + ")", raw.sha256)
+
+
+def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tuple[Scene, CameraPath]:
+    """Build the scene and the per-frame cameras (cheap checks first, then the mesh)."""
+    shot = options.shot
+    width, height = parse_size(shot.size, picture.width, picture.height)
+    source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
+    start = fit_output_camera(source, width, height)
+    context = MoveContext(start, subject_depth(depth.z))
+    path = build_path(
+        shot.move, parse_move_params(shot.params), context, duration_s=shot.duration,
+        fps=parse_fps(shot.fps), easing=shot.easing, first_frame=shot.first_frame,
+    )
+    return build_scene(picture, depth, source, options.scene), path
+
+
+def _drain(pending: deque[Future[None]], keep: int) -> None:
+    while len(pending) > keep:
+        pending.popleft().result()
+
+
+def render_shot(
+    picture: Picture,
+    depth: DepthMap,
+    output: str | Path,
+    options: RenderOptions,
+    inputs: dict[str, Any],
+    *,
+    overwrite: bool = False,
+    quiet: bool = True,
+) -> Recipe:
+    """Render the shot to ``output`` (video or PNG sequence) and write its recipe beside it.
+
+    Rendering of frame n+1 overlaps the encoding of frame n (the encoder runs in a thread).
+    Nothing appears under a final name unless the whole output is complete.
+    """
+    target = parse_output(output)
+    if target.recipe_path.exists() and not overwrite:
+        raise OutputError(f"{target.recipe_path}: already exists; pass --overwrite to replace it")
+    renderer = get_renderer(options.render)
+    scene, path = plan_shot(picture, depth, options)
+    first = path.cameras[0]
+    sink = open_sink(target, first.width, first.height, path.fps, path.first_frame, len(path),
+                     options.output, overwrite=overwrite)
+    try:
+        with DelayedProgress(len(path), f"rendering {target.path.name}", quiet=quiet) as bar, \
+                ThreadPoolExecutor(1, thread_name_prefix="stillcam-encode") as pool:
+            pending: deque[Future[None]] = deque()
+            for camera in path.cameras:
+                image = to_display(renderer.render(scene, camera), options.output.matte,
+                                   options.output.bit_depth)
+                pending.append(pool.submit(sink.write, image))
+                _drain(pending, 2)
+                bar.advance()
+            _drain(pending, 0)
+        sink.commit()
+    except BaseException:
+        sink.abort()
+        raise
+    recipe = Recipe(
+        stillcam_version=__version__,
+        inputs=inputs,
+        options=options.to_dict(),
+        depth_source=depth.source,
+        focal={"mm": picture.focal_mm, "source": picture.focal_source},
+        output=_output_record(target, path),
+    )
+    write_recipe(target.recipe_path, recipe)
+    return recipe
+
+
+def _output_record(target: OutputTarget, path: CameraPath) -> dict[str, Any]:
+    first = path.cameras[0]
+    return {
+        "path": target.path.name, "kind": target.kind, "frames": len(path),
+        "first_frame": path.first_frame, "width": first.width, "height": first.height,
+        "fps": f"{path.fps.numerator}/{path.fps.denominator}",
+    }
+
+
+def render(
+    photo: str | Path,
+    depth: str | Path,
+    output: str | Path,
+    options: RenderOptions | None = None,
+    *,
+    overwrite: bool = False,
+    quiet: bool = True,
+) -> Recipe:
+    """One call: render ``photo`` with its ``depth`` file to ``output``; returns the recipe.
+
+    ``output`` is ``shot.mp4``/``shot.mov`` (H.264) or ``shot.####.png`` (numbered frames from
+    1001); ``shot.recipe.json`` is written beside it.
+    """
+    options = options or RenderOptions()
+    picture, depth_map = load_inputs(photo, depth, options)
+    inputs = {
+        "photo": {"path": str(Path(photo).resolve()), "sha256": picture.sha256},
+        "depth": {"path": str(Path(depth).resolve()), "sha256": depth_map.sha256},
+    }
+    return render_shot(picture, depth_map, output, options, inputs, overwrite=overwrite, quiet=quiet)
+
+
+def demo_inputs(size: str, options: RenderOptions) -> tuple[Picture, DepthMap, dict[str, Any]]:
+    """The bundled procedural example at ``size`` (WxH), with its recipe input record."""
+    width, height = parse_size(size, 1920, 1080)
+    picture, depth = example_inputs(width, height)
+    picture = _with_lens(picture, options.shot)
+    return picture, depth, {"example": {"width": width, "height": height, "sha256": picture.sha256}}
+
+
+def demo(output: str | Path, options: RenderOptions | None = None, *, example_size: str = "1920x1080",
+         overwrite: bool = False, quiet: bool = True) -> Recipe:
+    """Render the bundled example (no files, no network, no model) to ``output``."""
+    options = options or RenderOptions()
+    picture, depth, inputs = demo_inputs(example_size, options)
+    return render_shot(picture, depth, output, options, inputs, overwrite=overwrite, quiet=quiet)
+
+
+def _checked_file(record: dict[str, Any], role: str, recipe_dir: Path) -> Path:
+    path = Path(record["path"])
+    if not path.is_absolute():
+        path = recipe_dir / path
+    if not path.is_file():
+        raise RecipeError(f"recipe's {role} {path} is missing; restore it to re-render")
+    if sha256_file(path) != record["sha256"]:
+        raise RecipeError(f"recipe's {role} {path} has changed since the render (SHA-256 differs)")
+    return path
+
+
+def rerender(recipe_path: str | Path, output: str | Path, *, overwrite: bool = False,
+             quiet: bool = True) -> Recipe:
+    """Render again exactly what ``recipe_path`` describes, to ``output``.
+
+    Raises:
+        RecipeError: the recipe is unreadable, or an input is missing or changed.
+    """
+    recipe_path = Path(recipe_path)
+    recipe = read_recipe(recipe_path)
+    options = RenderOptions.from_dict(recipe.options)
+    if "example" in recipe.inputs:
+        record = recipe.inputs["example"]
+        picture, depth, inputs = demo_inputs(f"{record['width']}x{record['height']}", options)
+        if picture.sha256 != record["sha256"]:
+            raise RecipeError("the bundled example differs from the recipe's (another stillcam version?)")
+    else:
+        photo = _checked_file(recipe.inputs["photo"], "photo", recipe_path.parent)
+        depth_file = _checked_file(recipe.inputs["depth"], "depth", recipe_path.parent)
+        picture, depth = load_inputs(photo, depth_file, options)
+        inputs = recipe.inputs
+    return render_shot(picture, depth, output, options, inputs, overwrite=overwrite, quiet=quiet)

@@ -1,0 +1,21 @@
+"""Choosing a renderer backend by name."""
+
+from __future__ import annotations
+
+from ..errors import InputError
+from .frame import RENDERERS, Renderer, RenderSettings
+
+
+def get_renderer(settings: RenderSettings) -> Renderer:
+    """The backend named by ``settings.renderer``; unknown names list the known ones."""
+    if settings.supersample < 1 or settings.supersample > 8:
+        raise InputError(f"--supersample must be 1..8, got {settings.supersample}")
+    if settings.renderer == "reference":
+        from .reference import ReferenceRenderer
+
+        return ReferenceRenderer(settings)
+    if settings.renderer == "cpu":
+        from .cpu import CpuRenderer
+
+        return CpuRenderer(settings)
+    raise InputError(f"unknown renderer {settings.renderer!r}; choose one of {', '.join(RENDERERS)}")

@@ -1,0 +1,5 @@
+"""Lifting the photo into 3D: unprojection and a textured mesh cut at depth edges."""
+
+from .mesh import Scene, SceneSettings, auto_stride, build_scene, unproject
+
+__all__ = ["Scene", "SceneSettings", "auto_stride", "build_scene", "unproject"]

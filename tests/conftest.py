@@ -1,0 +1,40 @@
+"""Shared fixtures: tiny procedural scenes with exact ground truth."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def small_example():
+    """(picture, depth) of the procedural example at 160x90."""
+    from stillcam.example.procedural import example_inputs
+
+    return example_inputs(160, 90)
+
+
+@pytest.fixture()
+def photo_files(tmp_path: Path, small_example) -> tuple[Path, Path]:
+    """The small example written as photo.png (8-bit) and depth.npy (metres)."""
+    import cv2
+
+    picture, depth = small_example
+    photo = tmp_path / "photo.png"
+    cv2.imwrite(str(photo), np.rint(picture.pixels[..., ::-1] * 255).astype(np.uint8))
+    depth_path = tmp_path / "depth.npy"
+    np.save(depth_path, depth.z)
+    return photo, depth_path
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR in dB of two arrays in [0, 1]."""
+    mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10.0 * np.log10(1.0 / mse)
