@@ -20,7 +20,7 @@ from numba import njit, prange
 
 from ..camera.camera import Camera
 from ..scene.mesh import Scene
-from .frame import NEAR_CLIP_M, Frame, RenderSettings, downsample
+from .frame import BBOX_EPS, EDGE_EPS_PX, NEAR_CLIP_M, Frame, RenderSettings, downsample
 
 BAND_ROWS = 16
 
@@ -49,8 +49,8 @@ def _row_range(screen, tri, height, near):  # pragma: no cover - numba
     if min(z0, min(z1, z2)) < near:
         return 1, 0
     y0, y1, y2 = screen[tri[0], 1], screen[tri[1], 1], screen[tri[2], 1]
-    ya = max(int(math.ceil(min(y0, min(y1, y2)))), 0)
-    yb = min(int(math.floor(max(y0, max(y1, y2)))), height - 1)
+    ya = max(int(math.ceil(-BBOX_EPS + min(y0, min(y1, y2)))), 0)
+    yb = min(int(math.floor(BBOX_EPS + max(y0, max(y1, y2)))), height - 1)
     return ya, yb
 
 
@@ -97,10 +97,13 @@ def _draw(screen, uvs, tri, width, r0, r1, zbuf, ubuf, vbuf):  # pragma: no cove
     u0, v0 = np.float64(uvs[i0, 0]), np.float64(uvs[i0, 1])
     u1, v1 = np.float64(uvs[i1, 0]), np.float64(uvs[i1, 1])
     u2, v2 = np.float64(uvs[i2, 0]), np.float64(uvs[i2, 1])
-    xa = max(int(math.ceil(min(x0, min(x1, x2)))), 0)
-    xb = min(int(math.floor(max(x0, max(x1, x2)))), width - 1)
-    ya = max(int(math.ceil(min(y0, min(y1, y2)))), r0)
-    yb = min(int(math.floor(max(y0, max(y1, y2)))), r1)
+    xa = max(int(math.ceil(-BBOX_EPS + min(x0, min(x1, x2)))), 0)
+    xb = min(int(math.floor(BBOX_EPS + max(x0, max(x1, x2)))), width - 1)
+    ya = max(int(math.ceil(-BBOX_EPS + min(y0, min(y1, y2)))), r0)
+    yb = min(int(math.floor(BBOX_EPS + max(y0, max(y1, y2)))), r1)
+    e0 = -EDGE_EPS_PX * math.hypot(x2 - x1, y2 - y1) / area
+    e1 = -EDGE_EPS_PX * math.hypot(x0 - x2, y0 - y2) / area
+    e2 = -EDGE_EPS_PX * math.hypot(x1 - x0, y1 - y0) / area
     for py in range(ya, yb + 1):
         fy = np.float64(py)
         for px in range(xa, xb + 1):
@@ -108,7 +111,7 @@ def _draw(screen, uvs, tri, width, r0, r1, zbuf, ubuf, vbuf):  # pragma: no cove
             b0 = _edge(x1, y1, x2, y2, fx, fy) / area
             b1 = _edge(x2, y2, x0, y0, fx, fy) / area
             b2 = _edge(x0, y0, x1, y1, fx, fy) / area
-            if b0 < 0 or b1 < 0 or b2 < 0:
+            if b0 < e0 or b1 < e1 or b2 < e2:
                 continue
             z = 1.0 / (b0 / z0 + b1 / z1 + b2 / z2)
             if z < zbuf[py, px]:

@@ -15,6 +15,13 @@ RENDERERS: tuple[str, ...] = get_args(RendererName)
 
 #: Triangles with a vertex closer than this (metres, camera z) are not drawn.
 NEAR_CLIP_M = 1e-3
+#: A pixel centre is inside a triangle when it lies inside or within EDGE_EPS_PX pixels of every
+#: edge. The tolerance keeps centres that lie exactly on an edge or vertex (the source view's
+#: pixels are mesh vertices) covered despite float32 vertex round-off; shared edges are drawn
+#: twice and the depth test picks one.
+EDGE_EPS_PX = 1e-3
+#: Slack in pixels of the bounding box that limits the pixels tested (see EDGE_EPS_PX).
+BBOX_EPS = 2e-3
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..camera.camera import Camera
 from ..scene.mesh import Scene
-from .frame import NEAR_CLIP_M, Frame, RenderSettings, downsample, project_vertices, shade
+from .frame import BBOX_EPS, EDGE_EPS_PX, NEAR_CLIP_M, Frame, RenderSettings, downsample, project_vertices, shade
 
 
 def _edge(ax, ay, bx, by, px, py):
@@ -47,17 +47,20 @@ def rasterize_reference(
         if area < 0:  # make the winding positive; no back-face culling
             (x1, y1, z1), (x2, y2, z2), tri = (x2, y2, z2), (x1, y1, z1), tri[[0, 2, 1]]
             area = -area
-        xa = max(int(np.ceil(min(x0, x1, x2))), 0)
-        xb = min(int(np.floor(max(x0, x1, x2))), width - 1)
-        ya = max(int(np.ceil(min(y0, y1, y2))), 0)
-        yb = min(int(np.floor(max(y0, y1, y2))), height - 1)
+        xa = max(int(np.ceil(-BBOX_EPS + min(x0, x1, x2))), 0)
+        xb = min(int(np.floor(BBOX_EPS + max(x0, x1, x2))), width - 1)
+        ya = max(int(np.ceil(-BBOX_EPS + min(y0, y1, y2))), 0)
+        yb = min(int(np.floor(BBOX_EPS + max(y0, y1, y2))), height - 1)
         if xa > xb or ya > yb:
             continue
         py, px = np.mgrid[ya : yb + 1, xa : xb + 1].astype(np.float64)
         b0 = _edge(x1, y1, x2, y2, px, py) / area
         b1 = _edge(x2, y2, x0, y0, px, py) / area
         b2 = _edge(x0, y0, x1, y1, px, py) / area
-        inside = (b0 >= 0) & (b1 >= 0) & (b2 >= 0)
+        e0 = -EDGE_EPS_PX * np.hypot(x2 - x1, y2 - y1) / area
+        e1 = -EDGE_EPS_PX * np.hypot(x0 - x2, y0 - y2) / area
+        e2 = -EDGE_EPS_PX * np.hypot(x1 - x0, y1 - y0) / area
+        inside = (b0 >= e0) & (b1 >= e1) & (b2 >= e2)
         iz = b0 / z0 + b1 / z1 + b2 / z2
         z = 1.0 / iz
         (u0, v0), (u1, v1), (u2, v2) = uvs[tri].astype(np.float64)

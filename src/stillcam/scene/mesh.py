@@ -4,12 +4,16 @@ The mesh is a regular grid of vertices at pixel centres every ``stride`` pixels,
 photo's outer border (-0.5 and W - 0.5) so the source view is covered edge to edge. Its texture
 is the photo at full resolution; texture coordinates are pixel coordinates of the photo.
 
-A grid triangle is cut (dropped, never stretched) when its corners' inverse depths differ by
-more than ``cut_threshold / z_subject``: that is the parallax criterion. A camera that moves by
-b metres shifts a point by ``f * b / z`` pixels, so a rubber-sheet triangle would stretch by
-``f * b * delta(1/z)`` pixels; measuring delta(1/z) against the subject's distance makes the
-threshold independent of the scene's scale. Smooth surfaces (1/z is linear in the image for
-any plane) are kept, even at grazing angles far away.
+A grid triangle is cut (dropped, never stretched) when one of its grid sides crosses a depth
+discontinuity. A side a-b crosses one when the inverse depth at b is not predicted by linear
+extrapolation from a's side (a and the vertex before it), nor the other way round; the
+smaller of the two prediction errors, times the subject's distance, must exceed
+``cut_threshold``. Why inverse depth: for any plane 1/z is linear in the image coordinates, so
+smooth surfaces, even grazing ground planes far away and at any resolution, predict exactly
+and are kept; a jump between two surfaces is not predicted from either side and is cut.
+Multiplying by the subject distance makes the threshold independent of the scene's scale:
+it is the jump in parallax relative to the subject's. (A diagonal crossing a depth edge
+implies a crossing side, so sides suffice.)
 """
 
 from __future__ import annotations
@@ -104,6 +108,33 @@ def _grid_triangles(rows: int, cols: int) -> np.ndarray:
     return np.concatenate([np.stack([a, c, b], 1), np.stack([b, c, d], 1)]).astype(np.int32)
 
 
+def _edge_errors(values: np.ndarray, coords: np.ndarray) -> np.ndarray:
+    """Discontinuity measure of each side between columns j and j + 1 of ``values``.
+
+    Args:
+        values: (R, C) float64 inverse depth (1/m) on the vertex grid.
+        coords: (C,) float64 pixel coordinate of each grid column (not evenly spaced).
+
+    Returns:
+        (R, C - 1) float64: the smaller error (1/m) of predicting one end by linear
+        extrapolation from the other end's side; the plain jump where no side has two vertices.
+    """
+    jump = np.abs(values[:, 1:] - values[:, :-1])
+    if values.shape[1] < 3:
+        return jump
+    step = np.diff(coords)  # (C - 1,)
+    # Prediction of column j + 1 from columns j - 1 and j (for j >= 1).
+    slope_left = (values[:, 1:-1] - values[:, :-2]) / step[:-1]
+    from_left = np.abs(values[:, 2:] - (values[:, 1:-1] + slope_left * step[1:]))
+    # Prediction of column j from columns j + 1 and j + 2 (for j <= C - 3).
+    slope_right = (values[:, 2:] - values[:, 1:-1]) / step[1:]
+    from_right = np.abs(values[:, :-2] - (values[:, 1:-1] - slope_right * step[:-1]))
+    error = jump.copy()
+    error[:, 1:] = np.minimum(error[:, 1:], from_left)
+    error[:, :-1] = np.minimum(error[:, :-1], from_right)
+    return error
+
+
 def build_scene(picture: Picture, depth: DepthMap, camera: Camera, settings: SceneSettings) -> Scene:
     """Lift ``picture`` with ``depth`` (same size) seen by ``camera`` into a cut, textured mesh."""
     z = depth.z
@@ -121,9 +152,12 @@ def build_scene(picture: Picture, depth: DepthMap, camera: Camera, settings: Sce
     vz = z[iy, ix].astype(np.float64)
     vertices = unproject(xs, ys, vz, camera).reshape(-1, 3)
     triangles = _grid_triangles(len(gy), len(gx))
-    inverse = (1.0 / vz).ravel()[triangles]
-    span = inverse.max(axis=1) - inverse.min(axis=1)
-    keep = span * subject_depth(z) <= settings.cut_threshold
+    inverse = 1.0 / vz
+    horizontal = _edge_errors(inverse, gx) * subject_depth(z) > settings.cut_threshold
+    vertical = _edge_errors(inverse.T, gy).T * subject_depth(z) > settings.cut_threshold
+    upper = horizontal[:-1, :] | vertical[:, :-1]  # triangles (a, c, b): top and left sides
+    lower = horizontal[1:, :] | vertical[:, 1:]  # triangles (b, c, d): bottom and right sides
+    keep = ~np.concatenate([upper.ravel(), lower.ravel()])
     return Scene(
         vertices=vertices.astype(np.float32),
         uvs=np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32),
