@@ -6,10 +6,16 @@ from stillcam.conventions import filmback_mm, focal_mm_to_px, focal_px_to_mm, pa
 from stillcam.errors import InputError
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("24", Fraction(24)), ("23.976", Fraction(24000, 1001)), ("24000/1001", Fraction(24000, 1001)),
-    ("29.97", Fraction(30000, 1001)), ("12.5", Fraction(25, 2)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("24", Fraction(24)),
+        ("23.976", Fraction(24000, 1001)),
+        ("24000/1001", Fraction(24000, 1001)),
+        ("29.97", Fraction(30000, 1001)),
+        ("12.5", Fraction(25, 2)),
+    ],
+)
 def test_parse_fps_exact(text, expected):
     assert parse_fps(text) == expected
 

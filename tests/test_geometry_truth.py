@@ -41,10 +41,13 @@ def _visible_in_both(moved, gt_depth, source, source_depth):
     return seen & ~edges
 
 
-@pytest.mark.parametrize("pose", [
-    pose_from(rotation_y(-3.0), np.array([0.25, 0.0, 0.3])),
-    pose_from(rotation_y(2.0), np.array([-0.2, -0.15, 0.6])),
-])
+@pytest.mark.parametrize(
+    "pose",
+    [
+        pose_from(rotation_y(-3.0), np.array([0.25, 0.0, 0.3])),
+        pose_from(rotation_y(2.0), np.array([-0.2, -0.15, 0.6])),
+    ],
+)
 def test_moved_view_matches_ray_cast_truth(pose):
     width, height = 320, 180
     picture, depth = example_inputs(width, height)

@@ -17,8 +17,11 @@ from .errors import StillcamError
 from .pipeline import _SECTIONS, RenderOptions
 
 _SECTION_TITLES = {
-    "shot": "move and frame", "depth": "depth interpretation", "scene": "scene (mesh)",
-    "render": "rendering", "output": "encoding",
+    "shot": "move and frame",
+    "depth": "depth interpretation",
+    "scene": "scene (mesh)",
+    "render": "rendering",
+    "output": "encoding",
 }
 
 
@@ -79,35 +82,54 @@ def options_from(namespace: argparse.Namespace) -> RenderOptions:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--output", required=True,
-                        help="shot.mp4 / shot.mov (H.264) or shot.####.png (frames from 1001); "
-                             "shot.recipe.json is written beside it")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="shot.mp4 / shot.mov (H.264) or shot.####.png (frames from 1001); "
+        "shot.recipe.json is written beside it",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="stillcam", description="Turn one still photo and its depth into a 3D camera move.")
+        prog="stillcam", description="Turn one still photo and its depth into a 3D camera move."
+    )
     parser.add_argument("--version", action="version", version=f"stillcam {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="render the bundled procedural example (no input files)",
-                               description="Render the bundled procedural example; needs no files.")
-    demo.add_argument("--example-size", default="1920x1080", help="example photo size WxH (default: 1920x1080)")
+    demo = commands.add_parser(
+        "demo",
+        help="render the bundled procedural example (no input files)",
+        description="Render the bundled procedural example; needs no files.",
+    )
+    demo.add_argument(
+        "--example-size", default="1920x1080", help="example photo size WxH (default: 1920x1080)"
+    )
     _common(demo)
     add_options(demo)
 
-    render = commands.add_parser("render", help="render a photo with its depth map",
-                                 description="Render a photo with its depth map into a camera move.")
+    render = commands.add_parser(
+        "render",
+        help="render a photo with its depth map",
+        description="Render a photo with its depth map into a camera move.",
+    )
     render.add_argument("photo", help="JPEG, PNG (8/16-bit), TIFF or WebP photo")
-    render.add_argument("--depth", required=True,
-                        help="depth file: EXR (Z/depth/Y/R channel), PNG/TIFF 16-bit, float TIFF or .npy")
+    render.add_argument(
+        "--depth",
+        required=True,
+        help="depth file: EXR (Z/depth/Y/R channel), PNG/TIFF 16-bit, float TIFF or .npy",
+    )
     _common(render)
     add_options(render)
 
-    rerender = commands.add_parser("rerender", help="render a recipe again, bit for bit",
-                                   description="Re-render exactly what a recipe describes.")
+    rerender = commands.add_parser(
+        "rerender",
+        help="render a recipe again, bit for bit",
+        description="Re-render exactly what a recipe describes.",
+    )
     rerender.add_argument("recipe", help="a shot.recipe.json written by stillcam")
     _common(rerender)
 
@@ -136,11 +158,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 0
     options = options_from(args)
     if args.command == "demo":
-        pipeline.demo(args.output, options, example_size=args.example_size,
-                      overwrite=args.overwrite, quiet=args.quiet)
+        pipeline.demo(
+            args.output, options, example_size=args.example_size, overwrite=args.overwrite, quiet=args.quiet
+        )
     else:
-        pipeline.render(args.photo, args.depth, args.output, options,
-                        overwrite=args.overwrite, quiet=args.quiet)
+        pipeline.render(
+            args.photo, args.depth, args.output, options, overwrite=args.overwrite, quiet=args.quiet
+        )
     print(args.output, file=sys.stderr) if not args.quiet else None
     return 0
 

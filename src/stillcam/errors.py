@@ -59,6 +59,4 @@ class MissingExtraError(StillcamError, ImportError):
 
 def missing_extra(package: str, extra: str) -> MissingExtraError:
     """Build the install-hint error for an optional ``package`` of pip extra ``extra``."""
-    return MissingExtraError(
-        f"{package} is not installed; install it with: pip install 'stillcam[{extra}]'"
-    )
+    return MissingExtraError(f"{package} is not installed; install it with: pip install 'stillcam[{extra}]'")

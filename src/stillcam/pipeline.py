@@ -43,32 +43,44 @@ class ShotSettings:
     move: str = field(default="dolly-in", metadata={"help": "camera move (see `stillcam moves`)"})
     params: tuple[str, ...] = field(
         default=(),
-        metadata={"flag": "--set", "metavar": "KEY=VALUE",
-                  "help": "move parameter in its unit, repeatable (e.g. --set degrees=20)"},
+        metadata={
+            "flag": "--set",
+            "metavar": "KEY=VALUE",
+            "help": "move parameter in its unit, repeatable (e.g. --set degrees=20)",
+        },
     )
     duration: float = field(default=4.0, metadata={"help": "shot length in seconds"})
     fps: str = field(default="24", metadata={"help": "frame rate, exact: 24, 25, 24000/1001 or 23.976"})
     easing: Easing = field(default="ease-in-out", metadata={"help": "speed curve of the move"})
     size: str = field(
         default="source",
-        metadata={"help": "output size: HD (1920x1080), UHD (3840x2160), DCI4K (4096x2160), "
-                  "WxH, or source (the photo's size). A different aspect than the photo's is "
-                  "fitted by cropping the photo's centre, never by stretching"},
+        metadata={
+            "help": "output size: HD (1920x1080), UHD (3840x2160), DCI4K (4096x2160), "
+            "WxH, or source (the photo's size). A different aspect than the photo's is "
+            "fitted by cropping the photo's centre, never by stretching"
+        },
     )
     focal_mm: float | None = field(
         default=None,
-        metadata={"help": "the photo's focal length, 35 mm-equivalent mm (overrides EXIF; "
-                  "default: EXIF, else 50 mm)"},
+        metadata={
+            "help": "the photo's focal length, 35 mm-equivalent mm (overrides EXIF; "
+            "default: EXIF, else 50 mm)"
+        },
     )
     fov: float | None = field(
-        default=None, metadata={"help": "the photo's horizontal field of view in degrees "
-                                "(alternative to --focal-mm)"},
+        default=None,
+        metadata={"help": "the photo's horizontal field of view in degrees (alternative to --focal-mm)"},
     )
     first_frame: int = field(default=FIRST_FRAME, metadata={"help": "number of the first frame"})
 
 
-_SECTIONS = {"shot": ShotSettings, "depth": DepthSettings, "scene": SceneSettings,
-             "render": RenderSettings, "output": OutputSettings}
+_SECTIONS = {
+    "shot": ShotSettings,
+    "depth": DepthSettings,
+    "scene": SceneSettings,
+    "render": RenderSettings,
+    "output": OutputSettings,
+}
 
 
 @dataclass(frozen=True)
@@ -152,8 +164,13 @@ def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tupl
     start = fit_output_camera(source, width, height)
     context = MoveContext(start, subject_depth(depth.z))
     path = build_path(
-        shot.move, parse_move_params(shot.params), context, duration_s=shot.duration,
-        fps=parse_fps(shot.fps), easing=shot.easing, first_frame=shot.first_frame,
+        shot.move,
+        parse_move_params(shot.params),
+        context,
+        duration_s=shot.duration,
+        fps=parse_fps(shot.fps),
+        easing=shot.easing,
+        first_frame=shot.first_frame,
     )
     return build_scene(picture, depth, source, options.scene), path
 
@@ -184,15 +201,26 @@ def render_shot(
     renderer = get_renderer(options.render)
     scene, path = plan_shot(picture, depth, options)
     first = path.cameras[0]
-    sink = open_sink(target, first.width, first.height, path.fps, path.first_frame, len(path),
-                     options.output, overwrite=overwrite)
+    sink = open_sink(
+        target,
+        first.width,
+        first.height,
+        path.fps,
+        path.first_frame,
+        len(path),
+        options.output,
+        overwrite=overwrite,
+    )
     try:
-        with DelayedProgress(len(path), f"rendering {target.path.name}", quiet=quiet) as bar, \
-                ThreadPoolExecutor(1, thread_name_prefix="stillcam-encode") as pool:
+        with (
+            DelayedProgress(len(path), f"rendering {target.path.name}", quiet=quiet) as bar,
+            ThreadPoolExecutor(1, thread_name_prefix="stillcam-encode") as pool,
+        ):
             pending: deque[Future[None]] = deque()
             for camera in path.cameras:
-                image = to_display(renderer.render(scene, camera), options.output.matte,
-                                   options.output.bit_depth)
+                image = to_display(
+                    renderer.render(scene, camera), options.output.matte, options.output.bit_depth
+                )
                 pending.append(pool.submit(sink.write, image))
                 _drain(pending, 2)
                 bar.advance()
@@ -216,8 +244,12 @@ def render_shot(
 def _output_record(target: OutputTarget, path: CameraPath) -> dict[str, Any]:
     first = path.cameras[0]
     return {
-        "path": target.path.name, "kind": target.kind, "frames": len(path),
-        "first_frame": path.first_frame, "width": first.width, "height": first.height,
+        "path": target.path.name,
+        "kind": target.kind,
+        "frames": len(path),
+        "first_frame": path.first_frame,
+        "width": first.width,
+        "height": first.height,
         "fps": f"{path.fps.numerator}/{path.fps.denominator}",
     }
 
@@ -253,8 +285,14 @@ def demo_inputs(size: str, options: RenderOptions) -> tuple[Picture, DepthMap, d
     return picture, depth, {"example": {"width": width, "height": height, "sha256": picture.sha256}}
 
 
-def demo(output: str | Path, options: RenderOptions | None = None, *, example_size: str = "1920x1080",
-         overwrite: bool = False, quiet: bool = True) -> Recipe:
+def demo(
+    output: str | Path,
+    options: RenderOptions | None = None,
+    *,
+    example_size: str = "1920x1080",
+    overwrite: bool = False,
+    quiet: bool = True,
+) -> Recipe:
     """Render the bundled example (no files, no network, no model) to ``output``."""
     options = options or RenderOptions()
     picture, depth, inputs = demo_inputs(example_size, options)
@@ -272,8 +310,9 @@ def _checked_file(record: dict[str, Any], role: str, recipe_dir: Path) -> Path:
     return path
 
 
-def rerender(recipe_path: str | Path, output: str | Path, *, overwrite: bool = False,
-             quiet: bool = True) -> Recipe:
+def rerender(
+    recipe_path: str | Path, output: str | Path, *, overwrite: bool = False, quiet: bool = True
+) -> Recipe:
     """Render again exactly what ``recipe_path`` describes, to ``output``.
 
     Raises:

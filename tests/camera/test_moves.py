@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from stillcam.camera import (
-    MOVES, Camera, MoveContext, build_path, ease, fit_output_camera, frame_count, parse_move_params,
+    MOVES,
+    Camera,
+    MoveContext,
+    build_path,
+    ease,
+    fit_output_camera,
+    frame_count,
+    parse_move_params,
 )
 from stillcam.errors import InputError, MoveError
 from stillcam.render.frame import project_vertices

@@ -22,8 +22,9 @@ def test_depth_remapped_between_near_and_far():
 
 
 def test_inverse_depth_max_is_near_min_is_far():
-    z = depth_from_raw(_raw([[0.0, 1.0], [0.5, 0.25]]), DepthSettings("inverse-depth", near=1.0, far=4.0),
-                       focal_px=1)
+    z = depth_from_raw(
+        _raw([[0.0, 1.0], [0.5, 0.25]]), DepthSettings("inverse-depth", near=1.0, far=4.0), focal_px=1
+    )
     # 1/z = 1/4 + v * (1 - 1/4)
     np.testing.assert_allclose(z, 1 / (0.25 + np.array([[0, 1], [0.5, 0.25]]) * 0.75), rtol=1e-6)
 

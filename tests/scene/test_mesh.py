@@ -11,7 +11,9 @@ def _scene(z, stride=1):
     h, w = z.shape
     picture = picture_from_array(np.zeros((h, w, 3), np.uint8))
     camera = Camera.from_focal_mm(w, h, 35.0)
-    return build_scene(picture, DepthMap(z.astype(np.float32), "t", "x"), camera, SceneSettings(stride=stride))
+    return build_scene(
+        picture, DepthMap(z.astype(np.float32), "t", "x"), camera, SceneSettings(stride=stride)
+    )
 
 
 def test_vertices_project_back_to_their_pixels():

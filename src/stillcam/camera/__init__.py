@@ -1,11 +1,36 @@
 """Cameras, the move library and camera paths (OpenCV axes; docs/conventions.md)."""
 
 from .camera import Camera, fit_output_camera, look_at, pose_from, rotation_x, rotation_y
-from .moves import MOVES, MoveContext, MoveParam, MoveSpec, build_path, get_move, parse_move_params, subject_depth
+from .moves import (
+    MOVES,
+    MoveContext,
+    MoveParam,
+    MoveSpec,
+    build_path,
+    get_move,
+    parse_move_params,
+    subject_depth,
+)
 from .path import EASINGS, CameraPath, Easing, ease, frame_count
 
 __all__ = [
-    "EASINGS", "MOVES", "Camera", "CameraPath", "Easing", "MoveContext", "MoveParam", "MoveSpec",
-    "build_path", "ease", "fit_output_camera", "frame_count", "get_move", "look_at",
-    "parse_move_params", "pose_from", "rotation_x", "rotation_y", "subject_depth",
+    "EASINGS",
+    "MOVES",
+    "Camera",
+    "CameraPath",
+    "Easing",
+    "MoveContext",
+    "MoveParam",
+    "MoveSpec",
+    "build_path",
+    "ease",
+    "fit_output_camera",
+    "frame_count",
+    "get_move",
+    "look_at",
+    "parse_move_params",
+    "pose_from",
+    "rotation_x",
+    "rotation_y",
+    "subject_depth",
 ]

@@ -76,8 +76,13 @@ class Camera:
 
     def to_dict(self) -> dict:
         return {
-            "width": self.width, "height": self.height, "fx": self.fx, "fy": self.fy,
-            "cx": self.cx, "cy": self.cy, "pose": self.pose.tolist(),
+            "width": self.width,
+            "height": self.height,
+            "fx": self.fx,
+            "fy": self.fy,
+            "cx": self.cx,
+            "cy": self.cy,
+            "pose": self.pose.tolist(),
         }
 
 

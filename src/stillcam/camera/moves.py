@@ -68,9 +68,7 @@ class MoveSpec:
         unknown = sorted(set(given) - set(known))
         if unknown:
             valid = ", ".join(known) or "(none)"
-            raise MoveError(
-                f"move {self.name!r} has no parameter {unknown[0]!r}; valid parameters: {valid}"
-            )
+            raise MoveError(f"move {self.name!r} has no parameter {unknown[0]!r}; valid parameters: {valid}")
         return {**known, **given}
 
 
@@ -117,11 +115,13 @@ def _orbit(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[n
 def _spiral(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
     angle = 2.0 * math.pi * float(p["turns"]) * s
     radius = float(p["radius"]) * ctx.subject_depth
-    position = np.array([
-        radius * math.sin(angle),
-        -radius * (1.0 - math.cos(angle)),
-        float(p["push"]) * ctx.subject_depth * s,
-    ])
+    position = np.array(
+        [
+            radius * math.sin(angle),
+            -radius * (1.0 - math.cos(angle)),
+            float(p["push"]) * ctx.subject_depth * s,
+        ]
+    )
     return pose_from(np.eye(3), position), 1.0
 
 
@@ -134,28 +134,49 @@ MOVES: dict[str, MoveSpec] = {
         MoveSpec("dolly-in", "moves forward along the view axis", (_DISTANCE, _FRACTION), _dolly(1.0)),
         MoveSpec("dolly-out", "moves backward along the view axis", (_DISTANCE, _FRACTION), _dolly(-1.0)),
         MoveSpec(
-            "zoom-in", "narrows the lens (focal length grows), camera fixed",
-            (MoveParam("factor", 1.5, "x", "final focal = start focal x factor"),
-             MoveParam("to_mm", None, "mm (35 mm eq.)", "final focal length; overrides factor")),
+            "zoom-in",
+            "narrows the lens (focal length grows), camera fixed",
+            (
+                MoveParam("factor", 1.5, "x", "final focal = start focal x factor"),
+                MoveParam("to_mm", None, "mm (35 mm eq.)", "final focal length; overrides factor"),
+            ),
             _zoom(1.0),
         ),
         MoveSpec(
-            "zoom-out", "widens the lens (focal length shrinks), camera fixed",
-            (MoveParam("factor", 1.5, "x", "final focal = start focal / factor"),
-             MoveParam("to_mm", None, "mm (35 mm eq.)", "final focal length; overrides factor")),
+            "zoom-out",
+            "widens the lens (focal length shrinks), camera fixed",
+            (
+                MoveParam("factor", 1.5, "x", "final focal = start focal / factor"),
+                MoveParam("to_mm", None, "mm (35 mm eq.)", "final focal length; overrides factor"),
+            ),
             _zoom(-1.0),
         ),
-        MoveSpec("pan", "rotates about the vertical axis, position fixed",
-                 (MoveParam("degrees", 15.0, "deg", "rotation; positive looks right"),), _pan),
-        MoveSpec("tilt", "rotates about the horizontal axis, position fixed",
-                 (MoveParam("degrees", 10.0, "deg", "rotation; positive looks up"),), _tilt),
-        MoveSpec("orbit", "circles around the subject, keeping it framed",
-                 (MoveParam("degrees", 20.0, "deg", "arc travelled; positive moves right"),), _orbit),
         MoveSpec(
-            "spiral", "circles in the image plane while pushing in",
-            (MoveParam("turns", 1.0, "turns", "full circles over the shot"),
-             MoveParam("radius", 0.05, "x subject distance", "circle radius"),
-             MoveParam("push", 0.2, "x subject distance", "forward travel over the shot")),
+            "pan",
+            "rotates about the vertical axis, position fixed",
+            (MoveParam("degrees", 15.0, "deg", "rotation; positive looks right"),),
+            _pan,
+        ),
+        MoveSpec(
+            "tilt",
+            "rotates about the horizontal axis, position fixed",
+            (MoveParam("degrees", 10.0, "deg", "rotation; positive looks up"),),
+            _tilt,
+        ),
+        MoveSpec(
+            "orbit",
+            "circles around the subject, keeping it framed",
+            (MoveParam("degrees", 20.0, "deg", "arc travelled; positive moves right"),),
+            _orbit,
+        ),
+        MoveSpec(
+            "spiral",
+            "circles in the image plane while pushing in",
+            (
+                MoveParam("turns", 1.0, "turns", "full circles over the shot"),
+                MoveParam("radius", 0.05, "x subject distance", "circle radius"),
+                MoveParam("push", 0.2, "x subject distance", "forward travel over the shot"),
+            ),
             _spiral,
         ),
     )

@@ -36,27 +36,35 @@ class DepthSettings:
 
     depth_kind: DepthKind = field(
         default="depth",
-        metadata={"help": "what the depth file stores: depth (z in metres, times --depth-scale), "
-                  "inverse-depth (relative, larger = closer; placed between --near and --far), "
-                  "disparity (pixels; needs --baseline)"},
+        metadata={
+            "help": "what the depth file stores: depth (z in metres, times --depth-scale), "
+            "inverse-depth (relative, larger = closer; placed between --near and --far), "
+            "disparity (pixels; needs --baseline)"
+        },
     )
     near: float | None = field(
         default=None,
-        metadata={"help": "metres: nearest depth for inverse-depth (default 1), or min of a "
-                  "remapped depth map (with --far)"},
+        metadata={
+            "help": "metres: nearest depth for inverse-depth (default 1), or min of a "
+            "remapped depth map (with --far)"
+        },
     )
     far: float | None = field(
         default=None,
-        metadata={"help": "metres: farthest depth for inverse-depth (default 20), or max of a "
-                  "remapped depth map (with --near)"},
+        metadata={
+            "help": "metres: farthest depth for inverse-depth (default 20), or max of a "
+            "remapped depth map (with --near)"
+        },
     )
     baseline: float | None = field(
         default=None, metadata={"help": "metres: stereo baseline for --depth-kind disparity"}
     )
     depth_scale: float = field(
         default=1.0,
-        metadata={"help": "multiplier on stored values: metres per unit for depth "
-                  "(0.001 for millimetre PNGs), pixels per unit for disparity"},
+        metadata={
+            "help": "multiplier on stored values: metres per unit for depth "
+            "(0.001 for millimetre PNGs), pixels per unit for disparity"
+        },
     )
 
 
@@ -79,9 +87,7 @@ def _check_values(raw: RawDepth) -> None:
     values = raw.values
     bad = ~np.isfinite(values)
     if bad.any():
-        raise DepthError(
-            f"{raw.name}: depth has {int(bad.sum())} NaN/infinite values; fill them before use"
-        )
+        raise DepthError(f"{raw.name}: depth has {int(bad.sum())} NaN/infinite values; fill them before use")
     if (values < 0).any():
         raise DepthError(
             f"{raw.name}: depth has {int((values < 0).sum())} negative values; depth must be >= 0"

@@ -84,17 +84,33 @@ def _pattern(p: np.ndarray) -> np.ndarray:
 def _surfaces(origin, dirs):
     """List of (t, colour-function(points), normal-function(points)) for every surface."""
     surfaces = [
-        (_hit_plane(origin, dirs, 1, GROUND_Y), lambda p: np.array([0.5, 0.62, 0.32]),
-         lambda p: np.broadcast_to([0.0, -1.0, 0.0], p.shape)),
-        (_hit_plane(origin, dirs, 2, WALL_Z), lambda p: np.array([0.85, 0.72, 0.6]),
-         lambda p: np.broadcast_to([0.0, 0.0, -1.0], p.shape)),
+        (
+            _hit_plane(origin, dirs, 1, GROUND_Y),
+            lambda p: np.array([0.5, 0.62, 0.32]),
+            lambda p: np.broadcast_to([0.0, -1.0, 0.0], p.shape),
+        ),
+        (
+            _hit_plane(origin, dirs, 2, WALL_Z),
+            lambda p: np.array([0.85, 0.72, 0.6]),
+            lambda p: np.broadcast_to([0.0, 0.0, -1.0], p.shape),
+        ),
     ]
     for centre, radius, colour in SPHERES:
-        surfaces.append((_hit_sphere(origin, dirs, centre, radius), lambda p, c=colour: c,
-                         lambda p, c=centre, r=radius: (p - c) / r))
+        surfaces.append(
+            (
+                _hit_sphere(origin, dirs, centre, radius),
+                lambda p, c=colour: c,
+                lambda p, c=centre, r=radius: (p - c) / r,
+            )
+        )
     for low, high, colour in BOXES:
-        surfaces.append((_hit_box(origin, dirs, low, high), lambda p, c=colour: c,
-                         lambda p, lo=low, hi=high: _box_normal(p, lo, hi)))
+        surfaces.append(
+            (
+                _hit_box(origin, dirs, low, high),
+                lambda p, c=colour: c,
+                lambda p, lo=low, hi=high: _box_normal(p, lo, hi),
+            )
+        )
     return surfaces
 
 

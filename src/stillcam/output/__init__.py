@@ -5,6 +5,13 @@ from .targets import OutputTarget, parse_output
 from .writers import FrameSink, OutputSettings, open_sink, to_display
 
 __all__ = [
-    "FrameSink", "OutputSettings", "OutputTarget", "Recipe", "open_sink", "parse_output",
-    "read_recipe", "to_display", "write_recipe",
+    "FrameSink",
+    "OutputSettings",
+    "OutputTarget",
+    "Recipe",
+    "open_sink",
+    "parse_output",
+    "read_recipe",
+    "to_display",
+    "write_recipe",
 ]

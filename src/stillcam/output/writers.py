@@ -30,14 +30,11 @@ class OutputSettings:
     bit_depth: Literal[8, 16] = field(
         default=8, metadata={"help": "bits per channel of PNG frames (8 or 16); video is 8-bit"}
     )
-    crf: int = field(
-        default=16, metadata={"help": "H.264 constant rate factor (0 = lossless, 51 = worst)"}
-    )
+    crf: int = field(default=16, metadata={"help": "H.264 constant rate factor (0 = lossless, 51 = worst)"})
     preset: str = field(default="veryfast", metadata={"help": "x264 speed preset"})
     encoder_threads: int = field(
         default=4,
-        metadata={"help": "x264 threads; fixed (not auto) so re-renders are bit-identical "
-                  "on any machine"},
+        metadata={"help": "x264 threads; fixed (not auto) so re-renders are bit-identical on any machine"},
     )
     matte: tuple[float, float, float] = field(
         default=(0.0, 0.0, 0.0),
@@ -71,8 +68,9 @@ def _check_destination(path: Path, overwrite: bool) -> None:
 class VideoSink:
     """H.264 yuv420p in MP4/MOV with BT.709 primaries/transfer/matrix, limited range."""
 
-    def __init__(self, path: Path, width: int, height: int, fps: Fraction,
-                 settings: OutputSettings, *, overwrite: bool) -> None:
+    def __init__(
+        self, path: Path, width: int, height: int, fps: Fraction, settings: OutputSettings, *, overwrite: bool
+    ) -> None:
         import av
         from av.video.reformatter import ColorRange, Colorspace, Interpolation
 
@@ -94,9 +92,13 @@ class VideoSink:
         context.color_range = 1  # limited ("MPEG")
         self._stream = stream
         self._reformat = dict(
-            format="yuv420p", src_colorspace=Colorspace.ITU709, dst_colorspace=Colorspace.ITU709,
-            src_color_range=ColorRange.JPEG, dst_color_range=ColorRange.MPEG,
-            dst_color_trc=1, dst_color_primaries=1,
+            format="yuv420p",
+            src_colorspace=Colorspace.ITU709,
+            dst_colorspace=Colorspace.ITU709,
+            src_color_range=ColorRange.JPEG,
+            dst_color_range=ColorRange.MPEG,
+            dst_color_trc=1,
+            dst_color_primaries=1,
             interpolation=Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.BITEXACT,
         )
         self._index = 0
@@ -117,7 +119,7 @@ class VideoSink:
     def abort(self) -> None:
         try:
             self._container.close()
-        except Exception:  # noqa: BLE001 - cleaning up after another error
+        except Exception:
             pass
         self._tmp.unlink(missing_ok=True)
 
@@ -125,8 +127,9 @@ class VideoSink:
 class SequenceSink:
     """Numbered 8- or 16-bit PNG frames, written in a hidden folder and moved in at the end."""
 
-    def __init__(self, target: OutputTarget, first_frame: int, count: int,
-                 settings: OutputSettings, *, overwrite: bool) -> None:
+    def __init__(
+        self, target: OutputTarget, first_frame: int, count: int, settings: OutputSettings, *, overwrite: bool
+    ) -> None:
         self._target = target
         self._numbers = list(range(first_frame, first_frame + count))
         for number in (self._numbers[0], self._numbers[-1]):
@@ -152,8 +155,17 @@ class SequenceSink:
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-def open_sink(target: OutputTarget, width: int, height: int, fps: Fraction, first_frame: int,
-              count: int, settings: OutputSettings, *, overwrite: bool) -> FrameSink:
+def open_sink(
+    target: OutputTarget,
+    width: int,
+    height: int,
+    fps: Fraction,
+    first_frame: int,
+    count: int,
+    settings: OutputSettings,
+    *,
+    overwrite: bool,
+) -> FrameSink:
     """A :class:`FrameSink` for ``target``; checks the destination before any rendering."""
     if settings.bit_depth not in (8, 16):
         raise InputError(f"--bit-depth must be 8 or 16, got {settings.bit_depth}")

@@ -49,8 +49,8 @@ def _row_range(screen, tri, height, near):  # pragma: no cover - numba
     if min(z0, min(z1, z2)) < near:
         return 1, 0
     y0, y1, y2 = screen[tri[0], 1], screen[tri[1], 1], screen[tri[2], 1]
-    ya = max(int(math.ceil(-BBOX_EPS + min(y0, min(y1, y2)))), 0)
-    yb = min(int(math.floor(BBOX_EPS + max(y0, max(y1, y2)))), height - 1)
+    ya = max(math.ceil(-BBOX_EPS + min(y0, min(y1, y2))), 0)
+    yb = min(math.floor(BBOX_EPS + max(y0, max(y1, y2))), height - 1)
     return ya, yb
 
 
@@ -97,10 +97,10 @@ def _draw(screen, uvs, tri, width, r0, r1, zbuf, ubuf, vbuf):  # pragma: no cove
     u0, v0 = np.float64(uvs[i0, 0]), np.float64(uvs[i0, 1])
     u1, v1 = np.float64(uvs[i1, 0]), np.float64(uvs[i1, 1])
     u2, v2 = np.float64(uvs[i2, 0]), np.float64(uvs[i2, 1])
-    xa = max(int(math.ceil(-BBOX_EPS + min(x0, min(x1, x2)))), 0)
-    xb = min(int(math.floor(BBOX_EPS + max(x0, max(x1, x2)))), width - 1)
-    ya = max(int(math.ceil(-BBOX_EPS + min(y0, min(y1, y2)))), r0)
-    yb = min(int(math.floor(BBOX_EPS + max(y0, max(y1, y2)))), r1)
+    xa = max(math.ceil(-BBOX_EPS + min(x0, min(x1, x2))), 0)
+    xb = min(math.floor(BBOX_EPS + max(x0, max(x1, x2))), width - 1)
+    ya = max(math.ceil(-BBOX_EPS + min(y0, min(y1, y2))), r0)
+    yb = min(math.floor(BBOX_EPS + max(y0, max(y1, y2))), r1)
     e0 = -EDGE_EPS_PX * math.hypot(x2 - x1, y2 - y1) / area
     e1 = -EDGE_EPS_PX * math.hypot(x0 - x2, y0 - y2) / area
     e2 = -EDGE_EPS_PX * math.hypot(x1 - x0, y1 - y0) / area
@@ -145,8 +145,8 @@ def _shade(texture, zbuf, ubuf, vbuf):  # pragma: no cover - numba
                 continue
             u = min(max(ubuf[y, x], 0.0), tw - 1.0)
             v = min(max(vbuf[y, x], 0.0), th - 1.0)
-            x0 = min(int(math.floor(u)), tw - 2)
-            y0 = min(int(math.floor(v)), th - 2)
+            x0 = min(math.floor(u), tw - 2)
+            y0 = min(math.floor(v), th - 2)
             fx, fy = u - x0, v - y0
             for c in range(3):
                 top = texture[y0, x0, c] * (1 - fx) + texture[y0, x0 + 1, c] * fx
@@ -172,9 +172,7 @@ class CpuRenderer:
 
     def render(self, scene: Scene, camera: Camera) -> Frame:
         view = camera.scaled(self.supersample)
-        screen = _project(
-            scene.vertices, np.linalg.inv(view.pose), view.fx, view.fy, view.cx, view.cy
-        )
+        screen = _project(scene.vertices, np.linalg.inv(view.pose), view.fx, view.fy, view.cx, view.cy)
         z, u, v = rasterize_cpu(screen, scene.uvs, scene.triangles, view.width, view.height)
         rgb, alpha = _shade(scene.texture, z, u, v)
         return downsample(Frame(rgb, z.astype(np.float32), alpha), self.supersample)

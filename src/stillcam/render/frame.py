@@ -115,6 +115,6 @@ def downsample(frame: Frame, factor: int) -> Frame:
 def shade(texture: np.ndarray, z: np.ndarray, u: np.ndarray, v: np.ndarray) -> Frame:
     """Deferred shading: a :class:`Frame` from per-pixel depth (inf = empty) and texture coords."""
     covered = np.isfinite(z)
-    rgb = np.zeros(z.shape + (3,), np.float32)
+    rgb = np.zeros((*z.shape, 3), np.float32)
     rgb[covered] = bilinear_sample(texture, u[covered], v[covered])
     return Frame(rgb, z.astype(np.float32), covered.astype(np.float32))

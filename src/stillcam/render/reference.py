@@ -14,7 +14,16 @@ import numpy as np
 
 from ..camera.camera import Camera
 from ..scene.mesh import Scene
-from .frame import BBOX_EPS, EDGE_EPS_PX, NEAR_CLIP_M, Frame, RenderSettings, downsample, project_vertices, shade
+from .frame import (
+    BBOX_EPS,
+    EDGE_EPS_PX,
+    NEAR_CLIP_M,
+    Frame,
+    RenderSettings,
+    downsample,
+    project_vertices,
+    shade,
+)
 
 
 def _edge(ax, ay, bx, by, px, py):

@@ -36,13 +36,17 @@ class SceneSettings:
 
     stride: int = field(
         default=0,
-        metadata={"help": "pixels between mesh vertices; 0 = auto (about 1.5 M vertices, "
-                  "so a 12 MP photo is a few million triangles)"},
+        metadata={
+            "help": "pixels between mesh vertices; 0 = auto (about 1.5 M vertices, "
+            "so a 12 MP photo is a few million triangles)"
+        },
     )
     cut_threshold: float = field(
         default=0.05,
-        metadata={"help": "cut triangles whose inverse-depth span times the subject distance "
-                  "exceeds this (smaller = more cuts)"},
+        metadata={
+            "help": "cut triangles whose inverse-depth span times the subject distance "
+            "exceeds this (smaller = more cuts)"
+        },
     )
 
 

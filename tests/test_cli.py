@@ -1,0 +1,236 @@
+"""The command line end to end: outputs, recipes, re-renders and every bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from stillcam import MOVES
+from stillcam.cli import main
+
+SMALL = ["--size", "64x36", "--duration", "0.25", "--fps", "12", "--quiet"]
+
+
+def _run(argv: list[str], capsys) -> tuple[int, str]:
+    """(exit code, stderr) of the CLI run in this process; stdout stays in ``capsys``."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    captured = capsys.readouterr()
+    print(captured.out, end="")
+    return int(exit_info.value.code), captured.err
+
+
+def _decoded(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def test_moves_lists_every_move_with_units(capsys):
+    code, _ = _run(["moves"], capsys)
+    out = capsys.readouterr().out
+    assert code == 0
+    for name in MOVES:
+        assert name in out
+    assert "[deg]" in out and "[m]" in out and "[mm (35 mm eq.)]" in out
+
+
+def test_help_documents_sizes_and_crop(capsys):
+    with pytest.raises(SystemExit):
+        main(["render", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "UHD (3840x2160)" in text and "cropping the photo's centre" in text and "--set KEY=VALUE" in text
+
+
+@pytest.mark.parametrize("move", list(MOVES))
+def test_every_move_renders_end_to_end(tmp_path: Path, photo_files, move, capsys):
+    photo, depth = photo_files
+    code, err = _run(
+        [
+            "render",
+            str(photo),
+            "--depth",
+            str(depth),
+            "--move",
+            move,
+            "-o",
+            str(tmp_path / "m.####.png"),
+            *SMALL,
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    frames = sorted(tmp_path.glob("m.*.png"))
+    assert [f.name for f in frames] == ["m.1001.png", "m.1002.png", "m.1003.png"]
+    recipe = json.loads((tmp_path / "m.recipe.json").read_text())
+    assert recipe["options"]["shot"]["move"] == move
+    assert frames[0].read_bytes() != frames[-1].read_bytes() or move == "spiral"
+
+
+def test_recipe_round_trip_in_a_new_process_is_bit_identical(tmp_path: Path, photo_files, capsys):
+    photo, depth = photo_files
+    code, err = _run(
+        [
+            "render",
+            str(photo),
+            "--depth",
+            str(depth),
+            "--move",
+            "orbit",
+            "--set",
+            "degrees=10",
+            "-o",
+            str(tmp_path / "a.mp4"),
+            *SMALL,
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    code, err = _run(
+        [
+            "render",
+            str(photo),
+            "--depth",
+            str(depth),
+            "--move",
+            "pan",
+            "-o",
+            str(tmp_path / "a.####.png"),
+            "--bit-depth",
+            "16",
+            "--overwrite",
+            *SMALL,
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    recipe = json.loads((tmp_path / "a.recipe.json").read_text())
+    assert recipe["inputs"]["photo"]["sha256"] and recipe["inputs"]["depth"]["sha256"]
+    assert recipe["stillcam_version"] and recipe["depth_source"].startswith("file:depth.npy")
+    for args in (["-o", str(tmp_path / "b.####.png")],):
+        result = subprocess.run(
+            [sys.executable, "-m", "stillcam", "rerender", str(tmp_path / "a.recipe.json"), *args, "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+    for number in (1001, 1002, 1003):
+        assert (tmp_path / f"a.{number}.png").read_bytes() == (tmp_path / f"b.{number}.png").read_bytes()
+
+
+def test_video_rerender_decodes_identically(tmp_path: Path, capsys):
+    code, err = _run(
+        ["demo", "--example-size", "96x54", "--move", "dolly-in", "-o", str(tmp_path / "d.mp4"), *SMALL],
+        capsys,
+    )
+    assert code == 0, err
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stillcam",
+            "rerender",
+            str(tmp_path / "d.recipe.json"),
+            "-o",
+            str(tmp_path / "e.mp4"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    first, again = _decoded(tmp_path / "d.mp4"), _decoded(tmp_path / "e.mp4")
+    assert len(first) == 3 and all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+
+
+def test_rerender_refuses_changed_input(tmp_path: Path, photo_files, capsys):
+    photo, depth = photo_files
+    assert (
+        _run(["render", str(photo), "--depth", str(depth), "-o", str(tmp_path / "r.mp4"), *SMALL], capsys)[0]
+        == 0
+    )
+    np.save(depth, np.load(depth) * 1.01)
+    code, err = _run(["rerender", str(tmp_path / "r.recipe.json"), "-o", str(tmp_path / "s.mp4")], capsys)
+    assert code == 2 and "changed" in err and err.count("\n") == 1
+    assert not (tmp_path / "s.mp4").exists()
+
+
+def _bad_cases(tmp_path: Path, photo: Path, depth: Path) -> list[tuple[list[str], int, str]]:
+    (tmp_path / "text.jpg").write_text("hello")
+    (tmp_path / "empty.png").write_bytes(b"")
+    z = np.load(depth)
+    cases = {}
+    for label, value in (("nan", np.nan), ("inf", np.inf), ("neg", -1.0)):
+        bad = z.copy()
+        bad[3, 4] = value
+        np.save(tmp_path / f"{label}.npy", bad)
+        cases[label] = tmp_path / f"{label}.npy"
+    np.save(tmp_path / "square.npy", np.ones((50, 50), np.float32))
+    out = str(tmp_path / "out.mp4")
+    base = ["--depth", str(depth), "-o", out, *SMALL]
+    return [
+        (["render", str(tmp_path / "missing.jpg"), *base], 2, "no such file"),
+        (["render", str(tmp_path / "text.jpg"), *base], 2, "not an image"),
+        (["render", str(tmp_path / "empty.png"), *base], 2, "empty"),
+        (["render", str(photo), "--depth", str(cases["nan"]), "-o", out, *SMALL], 2, "NaN"),
+        (["render", str(photo), "--depth", str(cases["inf"]), "-o", out, *SMALL], 2, "infinite"),
+        (["render", str(photo), "--depth", str(cases["neg"]), "-o", out, *SMALL], 2, "negative"),
+        (["render", str(photo), "--depth", str(tmp_path / "square.npy"), "-o", out, *SMALL], 2, "aspect"),
+        (["render", str(photo), *base, "--move", "fly"], 2, "choose one of"),
+        (["render", str(photo), *base, "--move", "pan", "--set", "speed=2"], 2, "valid parameters"),
+        (["render", str(photo), *base, "--size", "65x36"], 2, "even"),
+        (
+            ["render", str(photo), "--depth", str(depth), "-o", str(tmp_path / "no" / "x.mp4"), *SMALL],
+            1,
+            "does not exist",
+        ),
+        (["render", str(photo), "--depth", str(depth), "-o", str(tmp_path / "x.gif"), *SMALL], 2, ".mp4"),
+    ]
+
+
+def test_bad_inputs_give_one_line_and_no_output(tmp_path: Path, photo_files, capsys):
+    photo, depth = photo_files
+    before = None
+    for argv, expected_code, needle in _bad_cases(tmp_path, photo, depth):
+        before = sorted(p.name for p in tmp_path.iterdir()) if before is None else before
+        code, err = _run(argv, capsys)
+        assert code == expected_code, (argv, err)
+        assert err.count("\n") == 1 and err.startswith("stillcam: error:") and needle in err, err
+        assert "Traceback" not in err
+        assert sorted(p.name for p in tmp_path.iterdir()) == before, argv
+
+
+def test_existing_output_needs_overwrite(tmp_path: Path, photo_files, capsys):
+    photo, depth = photo_files
+    argv = ["render", str(photo), "--depth", str(depth), "-o", str(tmp_path / "o.mp4"), *SMALL]
+    assert _run(argv, capsys)[0] == 0
+    code, err = _run(argv, capsys)
+    assert code == 1 and "--overwrite" in err
+    assert _run([*argv, "--overwrite"], capsys)[0] == 0
+
+
+def test_traceback_free_in_a_real_process(tmp_path: Path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stillcam",
+            "render",
+            str(tmp_path / "nope.jpg"),
+            "--depth",
+            "d.exr",
+            "-o",
+            str(tmp_path / "o.mp4"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
