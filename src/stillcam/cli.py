@@ -165,7 +165,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         pipeline.render(
             args.photo, args.depth, args.output, options, overwrite=args.overwrite, quiet=args.quiet
         )
-    print(args.output, file=sys.stderr) if not args.quiet else None
+    if not args.quiet:
+        print(f"wrote {args.output} and its recipe", file=sys.stderr)
     return 0
 
 

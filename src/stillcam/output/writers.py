@@ -150,7 +150,7 @@ class SequenceSink:
     ) -> None:
         self._target = target
         self._numbers = list(range(first_frame, first_frame + count))
-        for number in (self._numbers[0], self._numbers[-1]):
+        for number in self._numbers:
             _check_destination(target.frame_path(number), overwrite)
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{target.path.stem}.partial-", dir=target.path.parent))
         self._index = 0

@@ -25,7 +25,7 @@ from .frame import BBOX_EPS, EDGE_EPS_PX, NEAR_CLIP_M, Frame, RenderSettings, do
 BAND_ROWS = 16
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _project(vertices, world_to_camera, fx, fy, cx, cy):  # pragma: no cover - numba
     n = vertices.shape[0]
     out = np.empty((n, 3), np.float64)
@@ -42,7 +42,7 @@ def _project(vertices, world_to_camera, fx, fy, cx, cy):  # pragma: no cover - n
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _row_range(screen, tri, height, near):  # pragma: no cover - numba
     """First and last pixel row a triangle may cover, or (1, 0) when it is not drawn."""
     z0, z1, z2 = screen[tri[0], 2], screen[tri[1], 2], screen[tri[2], 2]
@@ -54,7 +54,7 @@ def _row_range(screen, tri, height, near):  # pragma: no cover - numba
     return ya, yb
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bin(screen, triangles, height, band, near):  # pragma: no cover - numba
     n_bands = (height + band - 1) // band
     counts = np.zeros(n_bands + 1, np.int64)
@@ -75,12 +75,12 @@ def _bin(screen, triangles, height, band, near):  # pragma: no cover - numba
     return offsets, ids
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _edge(ax, ay, bx, by, px, py):  # pragma: no cover - numba
     return (bx - ax) * (py - ay) - (by - ay) * (px - ax)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _draw(screen, uvs, tri, width, r0, r1, zbuf, ubuf, vbuf):  # pragma: no cover - numba
     i0, i1, i2 = tri[0], tri[1], tri[2]
     x0, y0 = screen[i0, 0], screen[i0, 1]
@@ -120,7 +120,7 @@ def _draw(screen, uvs, tri, width, r0, r1, zbuf, ubuf, vbuf):  # pragma: no cove
                 vbuf[py, px] = (b0 * v0 / z0 + b1 * v1 / z1 + b2 * v2 / z2) * z
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _rasterize(screen, uvs, triangles, offsets, ids, width, height, band):  # pragma: no cover
     zbuf = np.full((height, width), np.inf)
     ubuf = np.zeros((height, width))
@@ -133,7 +133,7 @@ def _rasterize(screen, uvs, triangles, offsets, ids, width, height, band):  # pr
     return zbuf, ubuf, vbuf
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _shade(texture, zbuf, ubuf, vbuf):  # pragma: no cover - numba
     h, w = zbuf.shape
     th, tw = texture.shape[0], texture.shape[1]

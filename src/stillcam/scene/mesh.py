@@ -8,9 +8,12 @@ A grid triangle is cut (dropped, never stretched) when one of its grid sides cro
 discontinuity. A side a-b crosses one when the inverse depth at b is not predicted by linear
 extrapolation from a's side (a and the vertex before it), nor the other way round; the
 smaller of the two prediction errors, times the subject's distance, must exceed
-``cut_threshold``. Why inverse depth: for any plane 1/z is linear in the image coordinates, so
-smooth surfaces, even grazing ground planes far away and at any resolution, predict exactly
-and are kept; a jump between two surfaces is not predicted from either side and is cut.
+``cut_threshold``, and the depths at a and b must differ by more than ``cut_threshold``
+relative to the nearer (so a sphere's rim, curved but continuous, is not cut off).
+
+Why inverse depth: for any plane 1/z is linear in the image coordinates, so smooth
+surfaces, even grazing ground planes far away and at any resolution, predict exactly and are
+kept; a jump between two surfaces is not predicted from either side and is cut.
 Multiplying by the subject distance makes the threshold independent of the scene's scale:
 it is the jump in parallax relative to the subject's. (A diagonal crossing a depth edge
 implies a crossing side, so sides suffice.)
@@ -139,6 +142,19 @@ def _edge_errors(values: np.ndarray, coords: np.ndarray) -> np.ndarray:
     return error
 
 
+def _is_cut(inverse: np.ndarray, coords: np.ndarray, z_subject: float, threshold: float) -> np.ndarray:
+    """(R, C - 1) bool: which sides between grid columns cross a depth discontinuity.
+
+    Both must hold: the prediction error (:func:`_edge_errors`) times the subject distance
+    exceeds ``threshold``, and the two ends' depths differ by more than ``threshold``
+    relative to the nearer one. The second test keeps curved surfaces seen at grazing angles
+    (a sphere's rim) in one piece, where extrapolation alone would isolate the rim pixels.
+    """
+    error = _edge_errors(inverse, coords) * z_subject > threshold
+    near, far = np.maximum(inverse[:, 1:], inverse[:, :-1]), np.minimum(inverse[:, 1:], inverse[:, :-1])
+    return error & (near / far - 1.0 > threshold)
+
+
 def build_scene(picture: Picture, depth: DepthMap, camera: Camera, settings: SceneSettings) -> Scene:
     """Lift ``picture`` with ``depth`` (same size) seen by ``camera`` into a cut, textured mesh."""
     z = depth.z
@@ -157,8 +173,8 @@ def build_scene(picture: Picture, depth: DepthMap, camera: Camera, settings: Sce
     vertices = unproject(xs, ys, vz, camera).reshape(-1, 3)
     triangles = _grid_triangles(len(gy), len(gx))
     inverse = 1.0 / vz
-    horizontal = _edge_errors(inverse, gx) * subject_depth(z) > settings.cut_threshold
-    vertical = _edge_errors(inverse.T, gy).T * subject_depth(z) > settings.cut_threshold
+    horizontal = _is_cut(inverse, gx, subject_depth(z), settings.cut_threshold)
+    vertical = _is_cut(inverse.T, gy, subject_depth(z), settings.cut_threshold).T
     upper = horizontal[:-1, :] | vertical[:, :-1]  # triangles (a, c, b): top and left sides
     lower = horizontal[1:, :] | vertical[:, 1:]  # triangles (b, c, d): bottom and right sides
     keep = ~np.concatenate([upper.ravel(), lower.ravel()])
