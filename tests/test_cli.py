@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import av
@@ -162,9 +164,36 @@ def test_rerender_refuses_changed_input(tmp_path: Path, photo_files, capsys):
     assert not (tmp_path / "s.mp4").exists()
 
 
+def _zero_size_png() -> bytes:
+    """A syntactically valid PNG whose header says 0 x 0 pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 0, 0, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_depth_of_another_size_is_resampled(tmp_path: Path, photo_files, capsys):
+    photo, depth = photo_files
+    half = tmp_path / "half.npy"
+    np.save(half, np.load(depth)[::2, ::2])
+    code, err = _run(
+        ["render", str(photo), "--depth", str(half), "-o", str(tmp_path / "h.mp4"), *SMALL], capsys
+    )
+    assert code == 0, err
+    assert len(_decoded(tmp_path / "h.mp4")) == 3
+
+
 def _bad_cases(tmp_path: Path, photo: Path, depth: Path) -> list[tuple[list[str], int, str]]:
     (tmp_path / "text.jpg").write_text("hello")
     (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "zero.png").write_bytes(_zero_size_png())
     z = np.load(depth)
     cases = {}
     for label, value in (("nan", np.nan), ("inf", np.inf), ("neg", -1.0)):
@@ -179,6 +208,7 @@ def _bad_cases(tmp_path: Path, photo: Path, depth: Path) -> list[tuple[list[str]
         (["render", str(tmp_path / "missing.jpg"), *base], 2, "no such file"),
         (["render", str(tmp_path / "text.jpg"), *base], 2, "not an image"),
         (["render", str(tmp_path / "empty.png"), *base], 2, "empty"),
+        (["render", str(tmp_path / "zero.png"), *base], 2, "zero-size"),
         (["render", str(photo), "--depth", str(cases["nan"]), "-o", out, *SMALL], 2, "NaN"),
         (["render", str(photo), "--depth", str(cases["inf"]), "-o", out, *SMALL], 2, "infinite"),
         (["render", str(photo), "--depth", str(cases["neg"]), "-o", out, *SMALL], 2, "negative"),

@@ -84,7 +84,9 @@ def _exif_info(path: Path) -> tuple[int, float | None]:
             if image.width < 1 or image.height < 1:
                 raise ImageError(f"{path}: image has zero size; give a non-empty photo")
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image Pillow can read (JPEG, PNG, TIFF, WebP)") from None
+        raise ImageError(
+            f"{path}: not an image, or a damaged or zero-size one; give a JPEG, PNG, TIFF or WebP"
+        ) from None
     except Image.DecompressionBombError as exc:
         raise ImageError(f"{path}: {exc}") from None
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or malformed headers
