@@ -216,6 +216,11 @@ def _bad_cases(tmp_path: Path, photo: Path, depth: Path) -> list[tuple[list[str]
         (["render", str(photo), *base, "--move", "fly"], 2, "choose one of"),
         (["render", str(photo), *base, "--move", "pan", "--set", "speed=2"], 2, "valid parameters"),
         (["render", str(photo), *base, "--size", "65x36"], 2, "even"),
+        (["render", str(photo), *base, "--crf", "60"], 2, "--crf"),
+        (["render", str(photo), *base, "--preset", "warp"], 2, "--preset"),
+        (["render", str(photo), *base, "--duration", "-1"], 2, "duration"),
+        (["render", str(photo), *base, "--fps", "fast"], 2, "fps"),
+        (["render", str(photo), *base, "--focal-mm", "20", "--fov", "60"], 2, "either"),
         (
             ["render", str(photo), "--depth", str(depth), "-o", str(tmp_path / "no" / "x.mp4"), *SMALL],
             1,

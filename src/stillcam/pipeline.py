@@ -16,7 +16,7 @@ from typing import Any
 from ._progress import DelayedProgress
 from ._version import __version__
 from .camera.camera import Camera, fit_output_camera
-from .camera.moves import MoveContext, build_path, parse_move_params, subject_depth
+from .camera.moves import MOVES, MoveContext, build_path, parse_move_params, subject_depth
 from .camera.path import CameraPath, Easing
 from .conventions import FIRST_FRAME, focal_mm_to_px, focal_px_to_mm, parse_fps
 from .depth.convert import DepthMap, DepthSettings, depth_from_raw, resample_depth
@@ -40,7 +40,10 @@ SIZES: dict[str, tuple[int, int]] = {"HD": (1920, 1080), "UHD": (3840, 2160), "D
 class ShotSettings:
     """The move, its timing and the output frame. Field docs become ``--help`` text."""
 
-    move: str = field(default="dolly-in", metadata={"help": "camera move (see `stillcam moves`)"})
+    move: str = field(
+        default="dolly-in",
+        metadata={"help": f"camera move: {', '.join(MOVES)} (parameters: `stillcam moves`)"},
+    )
     params: tuple[str, ...] = field(
         default=(),
         metadata={
@@ -159,6 +162,8 @@ def load_inputs(photo: str | Path, depth: str | Path, options: RenderOptions) ->
 def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tuple[Scene, CameraPath]:
     """Build the scene and the per-frame cameras (cheap checks first, then the mesh)."""
     shot = options.shot
+    if shot.first_frame < 0:
+        raise InputError(f"--first-frame must be >= 0, got {shot.first_frame}")
     width, height = parse_size(shot.size, picture.width, picture.height)
     source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
     start = fit_output_camera(source, width, height)

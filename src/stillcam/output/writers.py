@@ -173,6 +173,33 @@ class SequenceSink:
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+)
+
+
+def _check_settings(settings: OutputSettings) -> None:
+    if settings.bit_depth not in (8, 16):
+        raise InputError(f"--bit-depth must be 8 or 16, got {settings.bit_depth}")
+    if not 0 <= settings.crf <= 51:
+        raise InputError(f"--crf must be 0..51, got {settings.crf}")
+    if settings.preset not in X264_PRESETS:
+        raise InputError(f"--preset {settings.preset!r}: choose one of {', '.join(X264_PRESETS)}")
+    if not 1 <= settings.encoder_threads <= 64:
+        raise InputError(f"--encoder-threads must be 1..64, got {settings.encoder_threads}")
+    if len(settings.matte) != 3 or not all(0.0 <= v <= 1.0 for v in settings.matte):
+        raise InputError(f"--matte must be three values in [0, 1], got {settings.matte}")
+
+
 def open_sink(
     target: OutputTarget,
     width: int,
@@ -185,8 +212,7 @@ def open_sink(
     overwrite: bool,
 ) -> FrameSink:
     """A :class:`FrameSink` for ``target``; checks the destination before any rendering."""
-    if settings.bit_depth not in (8, 16):
-        raise InputError(f"--bit-depth must be 8 or 16, got {settings.bit_depth}")
+    _check_settings(settings)
     if target.kind == "video":
         if settings.bit_depth != 8:
             raise InputError("H.264 video is 8-bit; use --bit-depth 8 or a PNG sequence for 16-bit")

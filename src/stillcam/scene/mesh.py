@@ -47,8 +47,9 @@ class SceneSettings:
     cut_threshold: float = field(
         default=0.05,
         metadata={
-            "help": "cut triangles whose inverse-depth span times the subject distance "
-            "exceeds this (smaller = more cuts)"
+            "help": "depth-edge sensitivity: the mesh is cut where inverse depth jumps, "
+            "unpredicted by its neighbours, by more than this fraction of the subject's "
+            "(smaller = more cuts)"
         },
     )
 
