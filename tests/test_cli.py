@@ -49,23 +49,20 @@ def test_help_documents_sizes_and_crop(capsys):
     assert "UHD (3840x2160)" in text and "cropping the photo's centre" in text and "--set KEY=VALUE" in text
 
 
+def _render(photo: Path, depth: Path, output: Path, *extra: str) -> list[str]:
+    """argv of a small ``stillcam render``."""
+    return ["render", str(photo), "--depth", str(depth), "-o", str(output), *extra, *SMALL]
+
+
+def _rerender_in_new_process(recipe: Path, output: Path) -> None:
+    command = [sys.executable, "-m", "stillcam", "rerender", str(recipe), "-o", str(output), "--quiet"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize("move", list(MOVES))
 def test_every_move_renders_end_to_end(tmp_path: Path, photo_files, move, capsys):
-    photo, depth = photo_files
-    code, err = _run(
-        [
-            "render",
-            str(photo),
-            "--depth",
-            str(depth),
-            "--move",
-            move,
-            "-o",
-            str(tmp_path / "m.####.png"),
-            *SMALL,
-        ],
-        capsys,
-    )
+    code, err = _run(_render(*photo_files, tmp_path / "m.####.png", "--move", move), capsys)
     assert code == 0, err
     frames = sorted(tmp_path.glob("m.*.png"))
     assert [f.name for f in frames] == ["m.1001.png", "m.1002.png", "m.1003.png"]
@@ -74,90 +71,35 @@ def test_every_move_renders_end_to_end(tmp_path: Path, photo_files, move, capsys
     assert frames[0].read_bytes() != frames[-1].read_bytes() or move == "spiral"
 
 
-def test_recipe_round_trip_in_a_new_process_is_bit_identical(tmp_path: Path, photo_files, capsys):
-    photo, depth = photo_files
-    code, err = _run(
-        [
-            "render",
-            str(photo),
-            "--depth",
-            str(depth),
-            "--move",
-            "orbit",
-            "--set",
-            "degrees=10",
-            "-o",
-            str(tmp_path / "a.mp4"),
-            *SMALL,
-        ],
-        capsys,
-    )
-    assert code == 0, err
-    code, err = _run(
-        [
-            "render",
-            str(photo),
-            "--depth",
-            str(depth),
-            "--move",
-            "pan",
-            "-o",
-            str(tmp_path / "a.####.png"),
-            "--bit-depth",
-            "16",
-            "--overwrite",
-            *SMALL,
-        ],
-        capsys,
-    )
+def test_png_recipe_round_trip_in_a_new_process_is_byte_identical(tmp_path: Path, photo_files, capsys):
+    argv = _render(*photo_files, tmp_path / "a.####.png", "--move", "pan", "--bit-depth", "16")
+    code, err = _run(argv, capsys)
     assert code == 0, err
     recipe = json.loads((tmp_path / "a.recipe.json").read_text())
     assert recipe["inputs"]["photo"]["sha256"] and recipe["inputs"]["depth"]["sha256"]
     assert recipe["stillcam_version"] and recipe["depth_source"].startswith("file:depth.npy")
-    for args in (["-o", str(tmp_path / "b.####.png")],):
-        result = subprocess.run(
-            [sys.executable, "-m", "stillcam", "rerender", str(tmp_path / "a.recipe.json"), *args, "--quiet"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stderr
+    assert recipe["options"]["output"]["bit_depth"] == 16 and recipe["focal"]["source"] == "default"
+    _rerender_in_new_process(tmp_path / "a.recipe.json", tmp_path / "b.####.png")
     for number in (1001, 1002, 1003):
         assert (tmp_path / f"a.{number}.png").read_bytes() == (tmp_path / f"b.{number}.png").read_bytes()
 
 
-def test_video_rerender_decodes_identically(tmp_path: Path, capsys):
-    code, err = _run(
-        ["demo", "--example-size", "96x54", "--move", "dolly-in", "-o", str(tmp_path / "d.mp4"), *SMALL],
-        capsys,
-    )
+@pytest.mark.parametrize("source", ["photo", "demo"])
+def test_video_rerender_in_a_new_process_decodes_identically(tmp_path: Path, photo_files, source, capsys):
+    if source == "photo":
+        argv = _render(*photo_files, tmp_path / "d.mp4", "--move", "orbit", "--set", "degrees=10")
+    else:
+        argv = ["demo", "--example-size", "96x54", "-o", str(tmp_path / "d.mp4"), *SMALL]
+    code, err = _run(argv, capsys)
     assert code == 0, err
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stillcam",
-            "rerender",
-            str(tmp_path / "d.recipe.json"),
-            "-o",
-            str(tmp_path / "e.mp4"),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
+    _rerender_in_new_process(tmp_path / "d.recipe.json", tmp_path / "e.mp4")
     first, again = _decoded(tmp_path / "d.mp4"), _decoded(tmp_path / "e.mp4")
     assert len(first) == 3 and all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
 
 
 def test_rerender_refuses_changed_input(tmp_path: Path, photo_files, capsys):
     photo, depth = photo_files
-    assert (
-        _run(["render", str(photo), "--depth", str(depth), "-o", str(tmp_path / "r.mp4"), *SMALL], capsys)[0]
-        == 0
-    )
+    assert _run(_render(photo, depth, tmp_path / "r.mp4"), capsys)[0] == 0
     np.save(depth, np.load(depth) * 1.01)
     code, err = _run(["rerender", str(tmp_path / "r.recipe.json"), "-o", str(tmp_path / "s.mp4")], capsys)
     assert code == 2 and "changed" in err and err.count("\n") == 1
