@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.umask(0o022)
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

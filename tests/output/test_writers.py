@@ -23,6 +23,7 @@ def test_video_is_h264_yuv420p_bt709_with_exact_fps(tmp_path: Path):
         sink.write(image)
     sink.commit()
     assert [p.name for p in tmp_path.iterdir()] == ["v.mp4"]
+    assert (tmp_path / "v.mp4").stat().st_mode & 0o044 == 0o044  # readable by others (umask 022)
     with av.open(str(tmp_path / "v.mp4")) as container:
         stream = container.streams.video[0]
         assert stream.codec_context.name == "h264" and stream.pix_fmt == "yuv420p"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError, RecipeError
+from .writers import publish
 
 RECIPE_FORMAT = 1
 
@@ -43,7 +44,7 @@ def write_recipe(path: Path, recipe: Recipe) -> None:
         handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=path.parent)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
-        os.replace(tmp, path)
+        publish(Path(tmp), path)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write recipe ({exc.strerror})") from None
 

@@ -74,6 +74,17 @@ class FrameSink(Protocol):
     def abort(self) -> None: ...
 
 
+def publish(tmp: Path, final: Path) -> None:
+    """Rename a finished temporary file to its final name, with the umask's usual permissions.
+
+    (``tempfile.mkstemp`` creates files readable by the owner only; outputs must not be.)
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, final)
+
+
 def _check_destination(path: Path, overwrite: bool) -> None:
     if not path.parent.exists():
         raise OutputError(f"{path.parent}: output folder does not exist; create it first")
@@ -132,7 +143,7 @@ class VideoSink:
     def commit(self) -> None:
         self._container.mux(self._stream.encode(None))
         self._container.close()
-        os.replace(self._tmp, self._path)
+        publish(self._tmp, self._path)
 
     def abort(self) -> None:
         try:
