@@ -29,6 +29,7 @@ from .output import OutputSettings, Recipe
 from .pipeline import RenderOptions, ShotSettings, demo, load_inputs, plan_shot, render, rerender
 from .render import Frame, Renderer, RenderSettings, get_renderer
 from .scene import Scene, SceneSettings, build_scene
+from .views import render_views
 
 __all__ = [
     "Camera",
@@ -64,5 +65,6 @@ __all__ = [
     "load_inputs",
     "plan_shot",
     "render",
+    "render_views",
     "rerender",
 ]

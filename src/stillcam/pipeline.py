@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -30,6 +31,7 @@ from .output.targets import OutputTarget, parse_output
 from .output.writers import OutputSettings, open_sink, to_display
 from .render.frame import RenderSettings
 from .render.registry import get_renderer
+from .scene.layers import reach_of
 from .scene.mesh import Scene, SceneSettings, build_scene
 
 #: Named output sizes (width, height) in pixels.
@@ -177,7 +179,20 @@ def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tupl
         easing=shot.easing,
         first_frame=shot.first_frame,
     )
-    return build_scene(picture, depth, source, options.scene), path
+    return scene_for(picture, depth, source, path.cameras, options), path
+
+
+def scene_for(
+    picture: Picture,
+    depth: DepthMap,
+    source: Camera,
+    cameras: Sequence[Camera],
+    options: RenderOptions,
+) -> Scene:
+    """The scene for a set of viewing cameras (the one place the CLI and ``render_views`` share):
+    its ring and background layer reach as far as these cameras will look."""
+    reach = reach_of(source, cameras, depth.z) if options.scene.fill != "none" else None
+    return build_scene(picture, depth, source, options.scene, reach)
 
 
 def _drain(pending: deque[Future[None]], keep: int) -> None:

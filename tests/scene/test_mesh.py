@@ -20,7 +20,7 @@ def test_vertices_project_back_to_their_pixels():
     z = np.random.default_rng(0).uniform(2, 3, (12, 16)).astype(np.float32)
     scene = _scene(z)
     pixels = project_vertices(scene.vertices, scene.camera)
-    np.testing.assert_allclose(pixels[:, :2], scene.uvs, atol=1e-4)
+    np.testing.assert_allclose(pixels[:, :2], scene.uvs - scene.ring_px, atol=1e-4)
 
 
 def test_tilted_ground_plane_is_not_cut_but_a_depth_step_is():

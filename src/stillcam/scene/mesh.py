@@ -31,6 +31,8 @@ from ..camera.moves import subject_depth
 from ..depth.convert import DepthMap
 from ..errors import InputError
 from ..io.image import Picture
+from .inpaint import FillName, get_inpainter, inpaint
+from .layers import Reach, background_layer, pad_edges
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,14 @@ class SceneSettings:
         metadata={
             "help": "pixels between mesh vertices; 0 = auto (about 1.5 M vertices, "
             "so a 12 MP photo is a few million triangles)"
+        },
+    )
+    fill: FillName = field(
+        default="propagate",
+        metadata={
+            "help": "how holes are filled: a ring of scene past the photo's border and a "
+            "background layer behind depth edges, coloured by this inpainter (propagate, "
+            "nearest, telea, ns); none leaves holes in the matte colour"
         },
     )
     cut_threshold: float = field(
@@ -66,6 +76,11 @@ class Scene:
         camera: the photo's camera (identity pose).
         stride: vertex spacing in photo pixels.
         cut_triangles: number of grid triangles dropped at depth edges.
+        background_triangles: triangles of the background layer (behind cuts).
+        ring_px: how far the mesh extends past the photo's border, in photo pixels.
+
+    The texture is an atlas: the photo (with its outpainted ring) on top, the background
+    layer's colours (one texel per grid vertex) below it.
     """
 
     vertices: np.ndarray = field(repr=False)
@@ -75,6 +90,8 @@ class Scene:
     camera: Camera
     stride: int
     cut_triangles: int
+    background_triangles: int = 0
+    ring_px: int = 0
 
 
 def auto_stride(width: int, height: int, target_vertices: float = 1.5e6) -> int:
@@ -156,8 +173,98 @@ def _is_cut(inverse: np.ndarray, coords: np.ndarray, z_subject: float, threshold
     return error & (near / far - 1.0 > threshold)
 
 
-def build_scene(picture: Picture, depth: DepthMap, camera: Camera, settings: SceneSettings) -> Scene:
-    """Lift ``picture`` with ``depth`` (same size) seen by ``camera`` into a cut, textured mesh."""
+def _cuts(
+    z: np.ndarray, gx: np.ndarray, gy: np.ndarray, z_subject: float, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut sides of a grid with depth ``z`` (R, C): horizontal (R, C - 1), vertical (R - 1, C)."""
+    inverse = 1.0 / z
+    horizontal = _is_cut(inverse, gx, z_subject, threshold)
+    vertical = _is_cut(inverse.T, gy, z_subject, threshold).T
+    return horizontal, vertical
+
+
+def _kept(horizontal: np.ndarray, vertical: np.ndarray) -> np.ndarray:
+    """Mask over :func:`_grid_triangles` order: triangles none of whose grid sides is cut."""
+    upper = horizontal[:-1, :] | vertical[:, :-1]  # triangles (a, c, b): top and left sides
+    lower = horizontal[1:, :] | vertical[:, 1:]  # triangles (b, c, d): bottom and right sides
+    return ~np.concatenate([upper.ravel(), lower.ravel()])
+
+
+def _padded_axis(size: int, stride: int, pad: int) -> np.ndarray:
+    """Grid coordinates from -pad past size - 1 + pad, every ``stride`` pixels (integers)."""
+    count = math.ceil((size - 1 + 2 * pad) / stride)
+    return -pad + stride * np.arange(count + 1, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class _Grid:
+    xs: np.ndarray  # (R, C) photo pixel x of each vertex
+    ys: np.ndarray
+    z: np.ndarray  # (R, C) float64 metres
+    texture: np.ndarray  # the (padded, filled) photo the uvs index
+    left: int  # photo pixel x = texture x - left
+    top: int
+
+
+def _plain_grid(picture: Picture, z: np.ndarray, stride: int) -> _Grid:
+    """No fill: vertices at pixel centres plus the photo's outer border (-0.5, W - 0.5)."""
+    gx, gy = _grid_axis(picture.width, stride), _grid_axis(picture.height, stride)
+    xs, ys = np.meshgrid(gx, gy)
+    ix = np.clip(np.rint(xs), 0, picture.width - 1).astype(np.intp)
+    iy = np.clip(np.rint(ys), 0, picture.height - 1).astype(np.intp)
+    return _Grid(xs, ys, z[iy, ix].astype(np.float64), picture.pixels, 0, 0)
+
+
+def _ringed_grid(picture: Picture, z: np.ndarray, stride: int, ring_px: float, fill: str) -> _Grid:
+    """A grid reaching ``ring_px`` past the border; the ring's colour is inpainted, its depth
+    continues the border's."""
+    pad = max(1, math.ceil(ring_px))
+    gx, gy = _padded_axis(picture.width, stride, pad), _padded_axis(picture.height, stride, pad)
+    right = int(gx[-1]) - (picture.width - 1)
+    bottom = int(gy[-1]) - (picture.height - 1)
+    z_pad = pad_edges(z, pad, bottom, pad, right)
+    known = np.zeros(z_pad.shape, bool)
+    known[pad : pad + picture.height, pad : pad + picture.width] = True
+    canvas = np.zeros((*z_pad.shape, 3), np.float32)
+    canvas[known] = picture.pixels.reshape(-1, 3)
+    texture = inpaint(fill, canvas, known)
+    xs, ys = np.meshgrid(gx, gy)
+    z_grid = z_pad[ys.astype(np.intp) + pad, xs.astype(np.intp) + pad].astype(np.float64)
+    return _Grid(xs, ys, z_grid, texture, pad, pad)
+
+
+def _background(
+    grid: _Grid,
+    cuts: tuple[np.ndarray, np.ndarray],
+    reach_cells: float,
+    settings: SceneSettings,
+    z_subject: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The background layer: (vertices (N, 3) world, grid colours (R, C, 3), triangles into
+    the grid's vertex numbering), or empty arrays when nothing needs it."""
+    rows, cols = grid.z.shape
+    layer = background_layer(grid.z, *cuts, reach_cells, settings.cut_threshold)
+    if not layer.inside.any():
+        return np.zeros((0, 3)), np.zeros((rows, cols, 3), np.float32), np.zeros((0, 3), np.int32)
+    colours = grid.texture[grid.ys.astype(np.intp) + grid.top, grid.xs.astype(np.intp) + grid.left]
+    colours = inpaint(settings.fill, colours, ~layer.hidden)
+    usable = layer.inside | ~layer.hidden
+    corners = np.stack([usable[:-1, :-1], usable[:-1, 1:], usable[1:, :-1], usable[1:, 1:]])
+    inside = np.stack(
+        [layer.inside[:-1, :-1], layer.inside[:-1, 1:], layer.inside[1:, :-1], layer.inside[1:, 1:]]
+    )
+    cells = (corners.all(axis=0) & inside.any(axis=0)).ravel()
+    keep = np.concatenate([cells, cells]) & _kept(
+        *_cuts(layer.z, grid.xs[0], grid.ys[:, 0], z_subject, settings.cut_threshold)
+    )
+    return layer.z, colours, _grid_triangles(rows, cols)[keep]
+
+
+def build_scene(
+    picture: Picture, depth: DepthMap, camera: Camera, settings: SceneSettings, reach: Reach | None = None
+) -> Scene:
+    """Lift ``picture`` with ``depth`` (same size) seen by ``camera`` into a layered, cut,
+    textured mesh that covers what cameras within ``reach`` will see (see module docstring)."""
     z = depth.z
     if z.shape != (picture.height, picture.width):
         raise InputError(
@@ -165,26 +272,45 @@ def build_scene(picture: Picture, depth: DepthMap, camera: Camera, settings: Sce
         )
     if settings.stride < 0 or settings.cut_threshold <= 0:
         raise InputError("--stride must be >= 0 and --cut-threshold > 0")
+    if settings.fill != "none":
+        get_inpainter(settings.fill)
+    reach = reach or Reach()
     stride = settings.stride or auto_stride(picture.width, picture.height)
-    gx, gy = _grid_axis(picture.width, stride), _grid_axis(picture.height, stride)
-    xs, ys = np.meshgrid(gx, gy)
-    ix = np.clip(np.rint(xs), 0, picture.width - 1).astype(np.intp)
-    iy = np.clip(np.rint(ys), 0, picture.height - 1).astype(np.intp)
-    vz = z[iy, ix].astype(np.float64)
-    vertices = unproject(xs, ys, vz, camera).reshape(-1, 3)
-    triangles = _grid_triangles(len(gy), len(gx))
-    inverse = 1.0 / vz
-    horizontal = _is_cut(inverse, gx, subject_depth(z), settings.cut_threshold)
-    vertical = _is_cut(inverse.T, gy, subject_depth(z), settings.cut_threshold).T
-    upper = horizontal[:-1, :] | vertical[:, :-1]  # triangles (a, c, b): top and left sides
-    lower = horizontal[1:, :] | vertical[:, 1:]  # triangles (b, c, d): bottom and right sides
-    keep = ~np.concatenate([upper.ravel(), lower.ravel()])
+    z_subject = subject_depth(z)
+    if settings.fill == "none":
+        grid = _plain_grid(picture, z, stride)
+    else:
+        grid = _ringed_grid(picture, z, stride, reach.ring_px, settings.fill)
+    rows, cols = grid.z.shape
+    cuts = _cuts(grid.z, grid.xs[0], grid.ys[:, 0], z_subject, settings.cut_threshold)
+    keep = _kept(*cuts)
+    vertices = [unproject(grid.xs, grid.ys, grid.z, camera).reshape(-1, 3)]
+    uvs = [np.stack([grid.xs.ravel() + grid.left, grid.ys.ravel() + grid.top], axis=1)]
+    triangles = [_grid_triangles(rows, cols)[keep]]
+    texture = grid.texture
+    background = 0
+    if settings.fill != "none" and reach.edge_px > 0:
+        z_bg, colours, tris_bg = _background(grid, cuts, reach.edge_px / stride, settings, z_subject)
+        if len(tris_bg):
+            used, remap = np.unique(tris_bg, return_inverse=True)
+            offset = texture.shape[0] + 2  # two empty rows keep bilinear taps apart
+            atlas = np.zeros((offset + rows, max(texture.shape[1], cols), 3), np.float32)
+            atlas[: texture.shape[0], : texture.shape[1]] = texture
+            atlas[offset:, :cols] = colours
+            texture = atlas
+            r, c = np.divmod(used, cols)
+            vertices.append(unproject(grid.xs[r, c], grid.ys[r, c], z_bg[r, c], camera))
+            uvs.append(np.stack([c, r + offset], axis=1).astype(np.float64))
+            triangles.append(remap.reshape(-1, 3).astype(np.int32) + rows * cols)
+            background = len(tris_bg)
     return Scene(
-        vertices=vertices.astype(np.float32),
-        uvs=np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32),
-        triangles=np.ascontiguousarray(triangles[keep]),
-        texture=picture.pixels,
+        vertices=np.concatenate(vertices).astype(np.float32),
+        uvs=np.concatenate(uvs).astype(np.float32),
+        triangles=np.ascontiguousarray(np.concatenate(triangles), dtype=np.int32),
+        texture=np.ascontiguousarray(texture, dtype=np.float32),
         camera=camera,
         stride=stride,
         cut_triangles=int((~keep).sum()),
+        background_triangles=background,
+        ring_px=grid.left,
     )

@@ -1,0 +1,169 @@
+"""What the shot's cameras will reveal, and the background layer behind depth edges.
+
+Two kinds of holes open when the camera moves: behind foreground edges (disocclusions) and
+past the photo's border. :func:`reach_of` measures, from the actual cameras, how wide each
+can get; the scene builder then (1) extends the mesh past the border by a ring that wide,
+filled by an inpainter, and (2) adds a background layer behind every cut: the background's
+depth continued under the foreground for that many pixels, its colour inpainted from the
+background side. The renderer's z-buffer shows the layer only where the foreground leaves a gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..camera.camera import Camera
+
+#: Reveal widths are multiplied by this and padded by REACH_PAD_PX (a safety margin).
+REACH_SAFETY = 1.25
+REACH_PAD_PX = 2.0
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far the cameras see past what the photo shows, in source pixels.
+
+    Attributes:
+        edge_px: widest gap that opens behind a depth edge.
+        ring_px: farthest the cameras see beyond the photo's border.
+    """
+
+    edge_px: float = 0.0
+    ring_px: float = 0.0
+
+
+def _border_rays(camera: Camera, per_side: int = 9) -> np.ndarray:
+    """(N, 2) pixel coordinates along the frame's border (corners included)."""
+    t = np.linspace(0.0, 1.0, per_side)
+    x0, x1, y0, y1 = -0.5, camera.width - 0.5, -0.5, camera.height - 0.5
+    xs = np.concatenate(
+        [x0 + t * (x1 - x0), np.full(per_side, x1), x1 - t * (x1 - x0), np.full(per_side, x0)]
+    )
+    ys = np.concatenate(
+        [np.full(per_side, y0), y0 + t * (y1 - y0), np.full(per_side, y1), y1 - t * (y1 - y0)]
+    )
+    return np.stack([xs, ys], axis=1)
+
+
+def _ring_overshoot(source: Camera, camera: Camera, depths: np.ndarray) -> float:
+    """Largest distance (source px) past the photo's border that ``camera`` sees at ``depths``."""
+    pixels = _border_rays(camera)
+    rays = np.stack(
+        [
+            (pixels[:, 0] - camera.cx) / camera.fx,
+            (pixels[:, 1] - camera.cy) / camera.fy,
+            np.ones(len(pixels)),
+        ],
+        axis=1,
+    )
+    worst = 0.0
+    for z in depths:
+        world = (rays * z) @ camera.pose[:3, :3].T + camera.pose[:3, 3]
+        local = (world - source.pose[:3, 3]) @ source.pose[:3, :3]
+        if (local[:, 2] <= 1e-6).any():
+            return float("inf")
+        x = source.fx * local[:, 0] / local[:, 2] + source.cx
+        y = source.fy * local[:, 1] / local[:, 2] + source.cy
+        over = np.maximum.reduce([-0.5 - x, x - (source.width - 0.5), -0.5 - y, y - (source.height - 0.5)])
+        worst = max(worst, float(over.max()))
+    return worst
+
+
+def reach_of(source: Camera, cameras: Sequence[Camera], z: np.ndarray) -> Reach:
+    """How far ``cameras`` see past the photo (taken by ``source``) whose depth is ``z``.
+
+    Edge gaps: a camera displaced by t reveals ``f * |t| * delta(1/z)`` pixels behind an edge
+    (lateral motion; forward motion by ``|t_z| * r_max``), with delta(1/z) the scene's range
+    of inverse depth (1st to 99th percentile). The ring: border rays of every camera cast to
+    the scene's near and far depths and projected into the source.
+    """
+    inverse = 1.0 / z
+    lo, hi = np.percentile(inverse, [1.0, 99.0])
+    z_near, z_far = 1.0 / hi, 1.0 / max(lo, 1e-9)
+    longest = max(source.width, source.height)
+    edge, ring = 0.0, 0.0
+    for camera in cameras:
+        t = camera.pose[:3, 3] - source.pose[:3, 3]
+        lateral = np.hypot(t[0], t[1]) + abs(t[2]) * longest / (2.0 * source.fx)
+        edge = max(edge, source.fx * lateral * (hi - lo))
+        ring = max(ring, _ring_overshoot(source, camera, np.array([z_near, z_far])))
+    edge = min(edge * REACH_SAFETY + REACH_PAD_PX, 0.25 * longest) if edge > 0 else 0.0
+    ring = min(ring * REACH_SAFETY + REACH_PAD_PX, 0.5 * longest) if ring > 0 else 0.0
+    return Reach(edge_px=edge, ring_px=ring)
+
+
+def _nearest_seed(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distance, row, col) of the nearest True pixel of ``seeds`` for every pixel."""
+    if not seeds.any():
+        inf = np.full(seeds.shape, np.inf, np.float32)
+        zero = np.zeros(seeds.shape, np.intp)
+        return inf, zero, zero
+    distance, labels = cv2.distanceTransformWithLabels(
+        (~seeds).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    rows, cols = np.nonzero(seeds)
+    return distance, rows[labels - 1], cols[labels - 1]
+
+
+@dataclass(frozen=True, eq=False)
+class BackgroundLayer:
+    """The background continued under foreground edges, on the vertex grid.
+
+    Attributes:
+        inside: (R, C) bool, grid vertices whose background was reconstructed.
+        hidden: (R, C) bool, near-side vertices within twice the reach of a cut (the
+            inpainting mask; never a colour source).
+        z: (R, C) float64 metres: the background's depth where ``inside``, else the scene's.
+    """
+
+    inside: np.ndarray
+    hidden: np.ndarray
+    z: np.ndarray
+
+
+def background_layer(
+    z: np.ndarray, horizontal: np.ndarray, vertical: np.ndarray, reach_cells: float, threshold: float
+) -> BackgroundLayer:
+    """Where and how deep the background continues behind each cut.
+
+    Args:
+        z: (R, C) float64 grid depth in metres.
+        horizontal: (R, C - 1) bool, cut sides between columns; vertical: (R - 1, C) bool.
+        reach_cells: how far (in grid cells) the background must extend under the foreground.
+        threshold: relative inverse-depth margin that makes a vertex "in front" of the background.
+
+    Each cut side has a near end (larger 1/z) and a far end. A vertex is ``inside`` when a
+    near end lies within ``reach_cells`` of it and it is in front of the nearest far end by
+    more than ``threshold``; its background depth is that far end's (flat continuation).
+    """
+    inverse = 1.0 / z
+    near = np.zeros(z.shape, bool)
+    far = np.zeros(z.shape, bool)
+    left_near = inverse[:, :-1] > inverse[:, 1:]
+    near[:, :-1] |= horizontal & left_near
+    near[:, 1:] |= horizontal & ~left_near
+    far[:, :-1] |= horizontal & ~left_near
+    far[:, 1:] |= horizontal & left_near
+    top_near = inverse[:-1, :] > inverse[1:, :]
+    near[:-1, :] |= vertical & top_near
+    near[1:, :] |= vertical & ~top_near
+    far[:-1, :] |= vertical & ~top_near
+    far[1:, :] |= vertical & top_near
+    far &= ~near  # a vertex on the near side of one cut is not background for another
+    near_distance, _, _ = _nearest_seed(near)
+    _, far_row, far_col = _nearest_seed(far)
+    background = inverse[far_row, far_col]
+    in_front = inverse > background * (1.0 + threshold)
+    inside = in_front & (near_distance <= reach_cells)
+    hidden = in_front & (near_distance <= 2.0 * reach_cells + 1.0)
+    z_bg = np.where(inside, 1.0 / background, z)
+    return BackgroundLayer(inside, hidden, z_bg)
+
+
+def pad_edges(array: np.ndarray, top: int, bottom: int, left: int, right: int) -> np.ndarray:
+    """Replicate the border of a 2-D or 3-D array outward (depth continues flat)."""
+    return cv2.copyMakeBorder(array, top, bottom, left, right, cv2.BORDER_REPLICATE)
