@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from ..camera.camera import Camera
+from .inpaint import fill_propagate
 
 #: Reveal widths are multiplied by this and padded by REACH_PAD_PX (a safety margin).
 REACH_SAFETY = 1.25
@@ -115,13 +116,13 @@ class BackgroundLayer:
 
     Attributes:
         inside: (R, C) bool, grid vertices whose background was reconstructed.
-        hidden: (R, C) bool, near-side vertices within twice the reach of a cut (the
-            inpainting mask; never a colour source).
+        in_front: (R, C) bool, vertices in front of the background across their nearest cut
+            (never a source of background colour or depth).
         z: (R, C) float64 metres: the background's depth where ``inside``, else the scene's.
     """
 
     inside: np.ndarray
-    hidden: np.ndarray
+    in_front: np.ndarray
     z: np.ndarray
 
 
@@ -136,9 +137,11 @@ def background_layer(
         reach_cells: how far (in grid cells) the background must extend under the foreground.
         threshold: relative inverse-depth margin that makes a vertex "in front" of the background.
 
-    Each cut side has a near end (larger 1/z) and a far end. A vertex is ``inside`` when a
-    near end lies within ``reach_cells`` of it and it is in front of the nearest far end by
-    more than ``threshold``; its background depth is that far end's (flat continuation).
+    Each cut side has a near end (larger 1/z) and a far end. A vertex is ``in_front`` when its
+    inverse depth exceeds that of the nearest far end by more than ``threshold``, and
+    ``inside`` when moreover a near end lies within ``reach_cells``. The background's inverse
+    depth under ``in_front`` vertices is propagated from the vertices that are not in front
+    (nearest, then smoothed), so neighbouring background surfaces join without steps.
     """
     inverse = 1.0 / z
     near = np.zeros(z.shape, bool)
@@ -156,12 +159,16 @@ def background_layer(
     far &= ~near  # a vertex on the near side of one cut is not background for another
     near_distance, _, _ = _nearest_seed(near)
     _, far_row, far_col = _nearest_seed(far)
-    background = inverse[far_row, far_col]
-    in_front = inverse > background * (1.0 + threshold)
+    in_front = inverse > inverse[far_row, far_col] * (1.0 + threshold)
     inside = in_front & (near_distance <= reach_cells)
-    hidden = in_front & (near_distance <= 2.0 * reach_cells + 1.0)
-    z_bg = np.where(inside, 1.0 / background, z)
-    return BackgroundLayer(inside, hidden, z_bg)
+    if not inside.any() or in_front.all():
+        return BackgroundLayer(inside & ~in_front.all(), in_front, z)
+    planes = np.repeat(inverse[..., None], 3, axis=2).astype(np.float32)
+    background = fill_propagate(planes, ~in_front)[..., 0].astype(np.float64)
+    # Behind, always: a propagated background never comes forward through the foreground.
+    background = np.minimum(background, inverse / (1.0 + threshold))
+    z_bg = np.where(inside, 1.0 / np.maximum(background, 1e-12), z)
+    return BackgroundLayer(inside, in_front, z_bg)
 
 
 def pad_edges(array: np.ndarray, top: int, bottom: int, left: int, right: int) -> np.ndarray:

@@ -234,11 +234,7 @@ def _ringed_grid(picture: Picture, z: np.ndarray, stride: int, ring_px: float, f
 
 
 def _background(
-    grid: _Grid,
-    cuts: tuple[np.ndarray, np.ndarray],
-    reach_cells: float,
-    settings: SceneSettings,
-    z_subject: float,
+    grid: _Grid, cuts: tuple[np.ndarray, np.ndarray], reach_cells: float, settings: SceneSettings
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The background layer: (vertices (N, 3) world, grid colours (R, C, 3), triangles into
     the grid's vertex numbering), or empty arrays when nothing needs it."""
@@ -247,15 +243,19 @@ def _background(
     if not layer.inside.any():
         return np.zeros((0, 3)), np.zeros((rows, cols, 3), np.float32), np.zeros((0, 3), np.int32)
     colours = grid.texture[grid.ys.astype(np.intp) + grid.top, grid.xs.astype(np.intp) + grid.left]
-    colours = inpaint(settings.fill, colours, ~layer.hidden)
-    usable = layer.inside | ~layer.hidden
+    colours = inpaint(settings.fill, colours, ~layer.in_front)
+    usable = layer.inside | ~layer.in_front
     corners = np.stack([usable[:-1, :-1], usable[:-1, 1:], usable[1:, :-1], usable[1:, 1:]])
     inside = np.stack(
         [layer.inside[:-1, :-1], layer.inside[:-1, 1:], layer.inside[1:, :-1], layer.inside[1:, 1:]]
     )
     cells = (corners.all(axis=0) & inside.any(axis=0)).ravel()
+    # The layer never bridges a cut between two vertices it did not reconstruct (two real
+    # surfaces); its reconstructed depth is smooth by construction and is not cut again.
+    horizontal, vertical = cuts
+    inside = layer.inside
     keep = np.concatenate([cells, cells]) & _kept(
-        *_cuts(layer.z, grid.xs[0], grid.ys[:, 0], z_subject, settings.cut_threshold)
+        horizontal & ~inside[:, :-1] & ~inside[:, 1:], vertical & ~inside[:-1, :] & ~inside[1:, :]
     )
     return layer.z, colours, _grid_triangles(rows, cols)[keep]
 
@@ -290,7 +290,7 @@ def build_scene(
     texture = grid.texture
     background = 0
     if settings.fill != "none" and reach.edge_px > 0:
-        z_bg, colours, tris_bg = _background(grid, cuts, reach.edge_px / stride, settings, z_subject)
+        z_bg, colours, tris_bg = _background(grid, cuts, reach.edge_px / stride, settings)
         if len(tris_bg):
             used, remap = np.unique(tris_bg, return_inverse=True)
             offset = texture.shape[0] + 2  # two empty rows keep bilinear taps apart
