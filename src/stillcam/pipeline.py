@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._progress import DelayedProgress
 from ._version import __version__
 from .camera.camera import Camera, fit_output_camera
@@ -29,7 +31,7 @@ from .io.image import Picture, load_image
 from .output.recipe import Recipe, read_recipe, write_recipe
 from .output.targets import OutputTarget, parse_output
 from .output.writers import OutputSettings, open_sink, to_display
-from .render.frame import RenderSettings
+from .render.frame import Renderer, RenderSettings, fill_holes
 from .render.registry import get_renderer
 from .scene.layers import reach_of
 from .scene.mesh import Scene, SceneSettings, build_scene
@@ -195,6 +197,18 @@ def scene_for(
     return build_scene(picture, depth, source, options.scene, reach)
 
 
+def display_frame(renderer: Renderer, scene: Scene, camera: Camera, options: RenderOptions) -> np.ndarray:
+    """Render one frame and turn it into output pixels (shared by the CLI and ``render_views``).
+
+    With a fill, pixels that no layer covers take the background side's colour
+    (:func:`~stillcam.render.frame.fill_holes`); without, they show the matte.
+    """
+    frame = renderer.render(scene, camera)
+    if options.scene.fill != "none":
+        frame = fill_holes(frame)
+    return to_display(frame, options.output.matte, options.output.bit_depth)
+
+
 def _drain(pending: deque[Future[None]], keep: int) -> None:
     while len(pending) > keep:
         pending.popleft().result()
@@ -238,9 +252,7 @@ def render_shot(
         ):
             pending: deque[Future[None]] = deque()
             for camera in path.cameras:
-                image = to_display(
-                    renderer.render(scene, camera), options.output.matte, options.output.bit_depth
-                )
+                image = display_frame(renderer, scene, camera, options)
                 pending.append(pool.submit(sink.write, image))
                 _drain(pending, 2)
                 bar.advance()

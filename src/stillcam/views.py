@@ -17,8 +17,7 @@ from .depth.convert import DepthMap
 from .errors import DepthError, InputError
 from .io.hashing import sha256_array
 from .io.image import picture_from_array
-from .output.writers import to_display
-from .pipeline import _SECTIONS, RenderOptions, scene_for
+from .pipeline import _SECTIONS, RenderOptions, display_frame, scene_for
 from .render.registry import get_renderer
 
 
@@ -86,4 +85,5 @@ def render_views(
     picture = picture_from_array(image)
     scene = scene_for(picture, DepthMap(depth, "array", sha256_array(depth)), source, cameras, settings)
     renderer = get_renderer(settings.render)
-    return [to_display(renderer.render(scene, camera), settings.output.matte, 8) for camera in cameras]
+    settings = dataclasses.replace(settings, output=dataclasses.replace(settings.output, bit_depth=8))
+    return [display_frame(renderer, scene, camera, settings) for camera in cameras]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, get_args
 
 import numpy as np
+from numba import njit, prange
 
 from ..camera.camera import Camera
 from ..scene.mesh import Scene
@@ -118,3 +119,44 @@ def shade(texture: np.ndarray, z: np.ndarray, u: np.ndarray, v: np.ndarray) -> F
     rgb = np.zeros((*z.shape, 3), np.float32)
     rgb[covered] = bilinear_sample(texture, u[covered], v[covered])
     return Frame(rgb, z.astype(np.float32), covered.astype(np.float32))
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _fill_rows(rgb, depth, alpha):  # pragma: no cover - numba
+    h, w = alpha.shape
+    for y in prange(h):
+        x = 0
+        while x < w:
+            if alpha[y, x] > 0.0:
+                x += 1
+                continue
+            start = x
+            while x < w and alpha[y, x] <= 0.0:
+                x += 1
+            left, right = start - 1, x
+            if left < 0 and right >= w:
+                continue
+            if left < 0:
+                source = right
+            elif right >= w:
+                source = left
+            else:
+                source = left if depth[y, left] >= depth[y, right] else right
+            a = alpha[y, source]
+            for i in range(start, x):
+                for c in range(3):
+                    rgb[y, i, c] = rgb[y, source, c] / a
+                depth[y, i] = depth[y, source]
+                alpha[y, i] = 1.0
+
+
+def fill_holes(frame: Frame) -> Frame:
+    """Last-resort fill of pixels no surface covers: each run of empty pixels in a row takes
+    the farther of its two covered neighbours (the background side), or the only one.
+
+    The scene's ring and background layer leave few such pixels (a fraction of a percent in
+    the Middlebury benchmark); this keeps them from showing the matte colour.
+    """
+    rgb, depth, alpha = frame.rgb.copy(), frame.depth.copy(), frame.alpha.copy()
+    _fill_rows(rgb, depth, alpha)
+    return Frame(rgb, depth, alpha)
