@@ -19,8 +19,10 @@ import numpy as np
 
 from ..errors import InputError
 
-FillName = Literal["propagate", "nearest", "telea", "ns", "none"]
+FillName = Literal["telea", "ns", "propagate", "nearest", "none"]
 FILLS: tuple[str, ...] = get_args(FillName)
+OutpaintName = Literal["propagate", "nearest", "telea", "ns"]
+OUTPAINTS: tuple[str, ...] = get_args(OutpaintName)
 
 #: (image (H, W, 3) float32 in [0, 1], known (H, W) bool) -> filled (H, W, 3) float32; known
 #: pixels are returned unchanged.
@@ -28,7 +30,7 @@ Inpainter = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 #: Fills run at most at this size (long side, pixels) and are upsampled into the holes:
 #: filled regions are smooth, and full-resolution fills of a 4K frame's ring cost seconds.
-WORKING_SIZE = 1536
+WORKING_SIZE = 1024
 
 
 def _nearest_indices(known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -42,31 +44,59 @@ def _nearest_indices(known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fill_nearest(image: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Each unknown pixel copies the nearest known one (streaks outward, keeps sharpness)."""
+    """Each unknown pixel copies the nearest known one (streaks outward, keeps sharpness).
+
+    ``image`` may be (H, W) or (H, W, C).
+    """
     if known.all() or not known.any():
         return image.copy()
     rows, cols = _nearest_indices(known)
     return image[rows, cols]
 
 
-def fill_propagate(image: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Nearest known pixel, then a blur inside the filled region to break the streaks.
+def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur; for sigma > 2 computed at 2/sigma scale (same result to within a few
+    percent, at a fraction of the cost of a wide kernel)."""
+    if sigma <= 2.0:
+        return cv2.GaussianBlur(image, (0, 0), sigma)
+    h, w = image.shape[:2]
+    factor = sigma / 2.0
+    small = cv2.resize(
+        image, (max(1, round(w / factor)), max(1, round(h / factor))), interpolation=cv2.INTER_AREA
+    )
+    small = cv2.GaussianBlur(small, (0, 0), 2.0 * 0.87)  # the area filter adds ~half the blur
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
-    The blur is normalised over the filled region only (known pixels stay exact), with a
-    sigma of 2 px, repeated at 8 px for the area more than 8 px from any known pixel.
+
+def soften(filled: np.ndarray, known: np.ndarray, start: int = 1) -> np.ndarray:
+    """Blur a fill more the farther it lies from the known pixels (known pixels stay exact).
+
+    Pixels farther than 2^k px (k = start..6) from any known pixel are re-blurred with sigma
+    2^(k-1), normalised over the unknown region: near the known region the fill keeps its
+    detail; far from it, it fades to the local average, which minimises the error where the
+    true content cannot be known (measured on Middlebury, docs/benchmarks.md).
     """
+    unknown = (~known).astype(np.float32)
+    planar = filled.ndim == 2
+    out = filled[..., None].copy() if planar else filled.copy()
+    distance = cv2.distanceTransform(unknown.astype(np.uint8), cv2.DIST_L2, 3)
+    for k in range(start, 7):
+        region = distance > 2**k
+        if not region.any():
+            break
+        sigma = 2.0 ** (k - 1)
+        weight = _blur(unknown, sigma)
+        blurred = _blur(out * unknown[..., None], sigma).reshape(out.shape)
+        out[region] = (blurred / np.maximum(weight, 1e-6)[..., None])[region]
+    return out[..., 0] if planar else out
+
+
+def fill_propagate(image: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Nearest known pixel, softened with the distance from the known region (:func:`soften`)."""
     filled = fill_nearest(image, known)
     if known.all() or not known.any():
         return filled
-    unknown = (~known).astype(np.float32)
-    out = filled.copy()
-    distance = cv2.distanceTransform(unknown.astype(np.uint8), cv2.DIST_L2, 3)
-    for sigma, region in ((2.0, distance > 0), (8.0, distance > 8)):
-        weight = cv2.GaussianBlur(unknown, (0, 0), sigma)
-        blurred = cv2.GaussianBlur(out * unknown[..., None], (0, 0), sigma)
-        smooth = blurred / np.maximum(weight, 1e-6)[..., None]
-        out[region] = smooth[region]
-    return out
+    return soften(filled, known)
 
 
 def _opencv_inpaint(method: int) -> Inpainter:
@@ -118,3 +148,42 @@ def inpaint(name: str, image: np.ndarray, known: np.ndarray, working_size: int =
     known_small = cv2.resize(known.astype(np.float32), small, interpolation=cv2.INTER_AREA) > 0.999
     filled = cv2.resize(backend(image_small, known_small), (w, h), interpolation=cv2.INTER_LINEAR)
     return np.where(known[..., None], image, filled).astype(np.float32)
+
+
+def outpaint(
+    name: str,
+    photo: np.ndarray,
+    top: int,
+    bottom: int,
+    left: int,
+    right: int,
+    working_size: int = WORKING_SIZE,
+) -> np.ndarray:
+    """The photo on a larger canvas whose margins (``top``.. ``right`` px) are filled by backend
+    ``name``. The fill is computed at most at ``working_size`` and upsampled: the margins are
+    smooth guesses, and a full-resolution fill of a 4K ring costs seconds and gigabytes.
+
+    Args:
+        photo: (H, W, 3) float32 in [0, 1].
+
+    Returns:
+        (H + top + bottom, W + left + right, 3) float32, the photo unchanged in the middle.
+    """
+    h, w = photo.shape[:2]
+    full = (h + top + bottom, w + left + right)
+    scale = min(1.0, working_size / max(full))
+    backend = get_inpainter(name)
+    if scale == 1.0:
+        canvas = cv2.copyMakeBorder(photo, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
+        known = np.zeros(full, bool)
+        known[top : top + h, left : left + w] = True
+        return backend(canvas, known)
+    small_w, small_h = max(2, round(w * scale)), max(2, round(h * scale))
+    pads = [max(1, round(p * scale)) if p else 0 for p in (top, bottom, left, right)]
+    small = cv2.resize(photo, (small_w, small_h), interpolation=cv2.INTER_AREA)
+    canvas = cv2.copyMakeBorder(small, *pads, cv2.BORDER_CONSTANT, value=0)
+    known = np.zeros(canvas.shape[:2], bool)
+    known[pads[0] : pads[0] + small_h, pads[2] : pads[2] + small_w] = True
+    filled = cv2.resize(backend(canvas, known), (full[1], full[0]), interpolation=cv2.INTER_LINEAR)
+    filled[top : top + h, left : left + w] = photo
+    return filled

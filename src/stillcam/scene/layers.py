@@ -22,6 +22,11 @@ from .inpaint import fill_propagate
 #: Reveal widths are multiplied by this and padded by REACH_PAD_PX (a safety margin).
 REACH_SAFETY = 1.25
 REACH_PAD_PX = 2.0
+#: Caps, as fractions of the photo's longest side: beyond them the shot shows the matte (or
+#: the last-resort row fill). Bigger rings cost memory quadratically for little use, since
+#: what lies that far outside the photo is a guess.
+MAX_RING = 0.25
+MAX_EDGE = 0.25
 
 
 @dataclass(frozen=True)
@@ -80,20 +85,23 @@ def reach_of(source: Camera, cameras: Sequence[Camera], z: np.ndarray) -> Reach:
     Edge gaps: a camera displaced by t reveals ``f * |t| * delta(1/z)`` pixels behind an edge
     (lateral motion; forward motion by ``|t_z| * r_max``), with delta(1/z) the scene's range
     of inverse depth (1st to 99th percentile). The ring: border rays of every camera cast to
-    the scene's near and far depths and projected into the source.
+    the depths along the photo's border (which the ring continues) and projected into the
+    source. Both are capped (MAX_EDGE, MAX_RING).
     """
     inverse = 1.0 / z
     lo, hi = np.percentile(inverse, [1.0, 99.0])
-    z_near, z_far = 1.0 / hi, 1.0 / max(lo, 1e-9)
+    # The ring continues the border's depth, so the border's depths are what it must cover.
+    border = np.concatenate([inverse[0], inverse[-1], inverse[:, 0], inverse[:, -1]])
+    ring_depths = 1.0 / np.percentile(border, [1.0, 99.0])
     longest = max(source.width, source.height)
     edge, ring = 0.0, 0.0
     for camera in cameras:
         t = camera.pose[:3, 3] - source.pose[:3, 3]
         lateral = np.hypot(t[0], t[1]) + abs(t[2]) * longest / (2.0 * source.fx)
         edge = max(edge, source.fx * lateral * (hi - lo))
-        ring = max(ring, _ring_overshoot(source, camera, np.array([z_near, z_far])))
-    edge = min(edge * REACH_SAFETY + REACH_PAD_PX, 0.25 * longest) if edge > 0 else 0.0
-    ring = min(ring * REACH_SAFETY + REACH_PAD_PX, 0.5 * longest) if ring > 0 else 0.0
+        ring = max(ring, _ring_overshoot(source, camera, ring_depths))
+    edge = min(edge * REACH_SAFETY + REACH_PAD_PX, MAX_EDGE * longest) if edge > 0 else 0.0
+    ring = min(ring * REACH_SAFETY + REACH_PAD_PX, MAX_RING * longest) if ring > 0 else 0.0
     return Reach(edge_px=edge, ring_px=ring)
 
 
@@ -163,14 +171,8 @@ def background_layer(
     inside = in_front & (near_distance <= reach_cells)
     if not inside.any() or in_front.all():
         return BackgroundLayer(inside & ~in_front.all(), in_front, z)
-    planes = np.repeat(inverse[..., None], 3, axis=2).astype(np.float32)
-    background = fill_propagate(planes, ~in_front)[..., 0].astype(np.float64)
+    background = fill_propagate(inverse.astype(np.float32), ~in_front).astype(np.float64)
     # Behind, always: a propagated background never comes forward through the foreground.
     background = np.minimum(background, inverse / (1.0 + threshold))
     z_bg = np.where(inside, 1.0 / np.maximum(background, 1e-12), z)
     return BackgroundLayer(inside, in_front, z_bg)
-
-
-def pad_edges(array: np.ndarray, top: int, bottom: int, left: int, right: int) -> np.ndarray:
-    """Replicate the border of a 2-D or 3-D array outward (depth continues flat)."""
-    return cv2.copyMakeBorder(array, top, bottom, left, right, cv2.BORDER_REPLICATE)

@@ -31,8 +31,8 @@ from ..camera.moves import subject_depth
 from ..depth.convert import DepthMap
 from ..errors import InputError
 from ..io.image import Picture
-from .inpaint import FillName, get_inpainter, inpaint
-from .layers import Reach, background_layer, pad_edges
+from .inpaint import FillName, OutpaintName, get_inpainter, inpaint, outpaint
+from .layers import Reach, background_layer
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,18 @@ class SceneSettings:
         },
     )
     fill: FillName = field(
+        default="telea",
+        metadata={
+            "help": "disocclusion fill: a background layer behind depth edges, coloured by this "
+            "inpainter (telea, ns, propagate, nearest); none leaves holes (and no ring) in "
+            "the matte colour"
+        },
+    )
+    outpaint: OutpaintName = field(
         default="propagate",
         metadata={
-            "help": "how holes are filled: a ring of scene past the photo's border and a "
-            "background layer behind depth edges, coloured by this inpainter (propagate, "
-            "nearest, telea, ns); none leaves holes in the matte colour"
+            "help": "frame-edge fill: the ring of scene past the photo's border is coloured by "
+            "this inpainter (propagate, nearest, telea, ns)"
         },
     )
     cut_threshold: float = field(
@@ -222,14 +229,12 @@ def _ringed_grid(picture: Picture, z: np.ndarray, stride: int, ring_px: float, f
     gx, gy = _padded_axis(picture.width, stride, pad), _padded_axis(picture.height, stride, pad)
     right = int(gx[-1]) - (picture.width - 1)
     bottom = int(gy[-1]) - (picture.height - 1)
-    z_pad = pad_edges(z, pad, bottom, pad, right)
-    known = np.zeros(z_pad.shape, bool)
-    known[pad : pad + picture.height, pad : pad + picture.width] = True
-    canvas = np.zeros((*z_pad.shape, 3), np.float32)
-    canvas[known] = picture.pixels.reshape(-1, 3)
-    texture = inpaint(fill, canvas, known)
+    texture = outpaint(fill, picture.pixels, pad, bottom, pad, right)
     xs, ys = np.meshgrid(gx, gy)
-    z_grid = z_pad[ys.astype(np.intp) + pad, xs.astype(np.intp) + pad].astype(np.float64)
+    # The ring continues the border's depth: clamped indices replicate the edge.
+    iy = np.clip(ys.astype(np.intp), 0, picture.height - 1)
+    ix = np.clip(xs.astype(np.intp), 0, picture.width - 1)
+    z_grid = z[iy, ix].astype(np.float64)
     return _Grid(xs, ys, z_grid, texture, pad, pad)
 
 
@@ -274,13 +279,14 @@ def build_scene(
         raise InputError("--stride must be >= 0 and --cut-threshold > 0")
     if settings.fill != "none":
         get_inpainter(settings.fill)
+        get_inpainter(settings.outpaint)
     reach = reach or Reach()
     stride = settings.stride or auto_stride(picture.width, picture.height)
     z_subject = subject_depth(z)
     if settings.fill == "none":
         grid = _plain_grid(picture, z, stride)
     else:
-        grid = _ringed_grid(picture, z, stride, reach.ring_px, settings.fill)
+        grid = _ringed_grid(picture, z, stride, reach.ring_px, settings.outpaint)
     rows, cols = grid.z.shape
     cuts = _cuts(grid.z, grid.xs[0], grid.ys[:, 0], z_subject, settings.cut_threshold)
     keep = _kept(*cuts)
@@ -294,8 +300,11 @@ def build_scene(
         if len(tris_bg):
             used, remap = np.unique(tris_bg, return_inverse=True)
             offset = texture.shape[0] + 2  # two empty rows keep bilinear taps apart
-            atlas = np.zeros((offset + rows, max(texture.shape[1], cols), 3), np.float32)
+            atlas = np.empty((offset + rows, max(texture.shape[1], cols), 3), np.float32)
             atlas[: texture.shape[0], : texture.shape[1]] = texture
+            atlas[texture.shape[0] :, texture.shape[1] :] = 0.0
+            atlas[texture.shape[0] : offset] = 0.0
+            atlas[offset:, cols:] = 0.0
             atlas[offset:, :cols] = colours
             texture = atlas
             r, c = np.divmod(used, cols)
