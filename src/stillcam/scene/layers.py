@@ -127,11 +127,16 @@ class BackgroundLayer:
         in_front: (R, C) bool, vertices in front of the background across their nearest cut
             (never a source of background colour or depth).
         z: (R, C) float64 metres: the background's depth where ``inside``, else the scene's.
+        edge: (R, C) bool, the far ends of cuts: their colours are often a mix of
+            foreground and background (anti-aliased silhouettes, depth maps a pixel off).
+        edge_distance: (R, C) float32, grid cells to the nearest far end.
     """
 
     inside: np.ndarray
     in_front: np.ndarray
     z: np.ndarray
+    edge: np.ndarray
+    edge_distance: np.ndarray
 
 
 def background_layer(
@@ -166,13 +171,14 @@ def background_layer(
     far[1:, :] |= vertical & top_near
     far &= ~near  # a vertex on the near side of one cut is not background for another
     near_distance, _, _ = _nearest_seed(near)
-    _, far_row, far_col = _nearest_seed(far)
+    far_distance, far_row, far_col = _nearest_seed(far)
     in_front = inverse > inverse[far_row, far_col] * (1.0 + threshold)
     inside = in_front & (near_distance <= reach_cells)
+    edge = far.copy()
     if not inside.any() or in_front.all():
-        return BackgroundLayer(inside & ~in_front.all(), in_front, z)
+        return BackgroundLayer(inside & ~in_front.all(), in_front, z, edge, far_distance)
     background = fill_propagate(inverse.astype(np.float32), ~in_front).astype(np.float64)
     # Behind, always: a propagated background never comes forward through the foreground.
     background = np.minimum(background, inverse / (1.0 + threshold))
     z_bg = np.where(inside, 1.0 / np.maximum(background, 1e-12), z)
-    return BackgroundLayer(inside, in_front, z_bg)
+    return BackgroundLayer(inside, in_front, z_bg, edge, far_distance)
