@@ -250,7 +250,7 @@ def _background_colours(colours: np.ndarray, layer: BackgroundLayer, fill: str) 
     known = ~layer.in_front
     near_fill = inpaint(fill, colours, known)
     far_fill = inpaint(fill, colours, known & ~layer.edge)
-    weight = np.clip((layer.edge_distance - 1.0) / 2.0, 0.0, 1.0)[..., None]
+    weight = np.clip((layer.edge_distance - 2.0) / 3.0, 0.0, 1.0)[..., None]
     blended = (1.0 - weight) * near_fill + weight * far_fill
     return np.where(known[..., None], colours, blended).astype(np.float32)
 
