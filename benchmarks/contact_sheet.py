@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import middlebury  # noqa: E402  (benchmark helpers: scene loading, baselines)
+import middlebury  # benchmark helpers: scene loading, baselines
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "sean-afnan-244576.jpg"

@@ -157,6 +157,8 @@ def fill_holes(frame: Frame) -> Frame:
     The scene's ring and background layer leave few such pixels (a fraction of a percent in
     the Middlebury benchmark); this keeps them from showing the matte colour.
     """
+    if not (frame.alpha <= 0.0).any():
+        return frame
     rgb, depth, alpha = frame.rgb.copy(), frame.depth.copy(), frame.alpha.copy()
     _fill_rows(rgb, depth, alpha)
     return Frame(rgb, depth, alpha)

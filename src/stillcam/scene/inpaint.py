@@ -157,6 +157,7 @@ def outpaint(
     bottom: int,
     left: int,
     right: int,
+    extra_rows: int = 0,
     working_size: int = WORKING_SIZE,
 ) -> np.ndarray:
     """The photo on a larger canvas whose margins (``top``.. ``right`` px) are filled by backend
@@ -165,25 +166,31 @@ def outpaint(
 
     Args:
         photo: (H, W, 3) float32 in [0, 1].
+        extra_rows: rows left uninitialised below the canvas (room for a texture atlas
+            without copying the canvas; untouched pages cost no memory).
 
     Returns:
-        (H + top + bottom, W + left + right, 3) float32, the photo unchanged in the middle.
+        (H + top + bottom + extra_rows, W + left + right, 3) float32, the photo unchanged in
+        the middle, the extra rows uninitialised.
     """
     h, w = photo.shape[:2]
     full = (h + top + bottom, w + left + right)
+    storage = np.empty((full[0] + extra_rows, full[1], 3), np.float32)
+    canvas_out = storage[: full[0]]
     scale = min(1.0, working_size / max(full))
     backend = get_inpainter(name)
     if scale == 1.0:
         canvas = cv2.copyMakeBorder(photo, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
         known = np.zeros(full, bool)
         known[top : top + h, left : left + w] = True
-        return backend(canvas, known)
+        canvas_out[...] = backend(canvas, known)
+        return storage
     small_w, small_h = max(2, round(w * scale)), max(2, round(h * scale))
     pads = [max(1, round(p * scale)) if p else 0 for p in (top, bottom, left, right)]
     small = cv2.resize(photo, (small_w, small_h), interpolation=cv2.INTER_AREA)
     canvas = cv2.copyMakeBorder(small, *pads, cv2.BORDER_CONSTANT, value=0)
     known = np.zeros(canvas.shape[:2], bool)
     known[pads[0] : pads[0] + small_h, pads[2] : pads[2] + small_w] = True
-    filled = cv2.resize(backend(canvas, known), (full[1], full[0]), interpolation=cv2.INTER_LINEAR)
-    filled[top : top + h, left : left + w] = photo
-    return filled
+    cv2.resize(backend(canvas, known), (full[1], full[0]), dst=canvas_out, interpolation=cv2.INTER_LINEAR)
+    canvas_out[top : top + h, left : left + w] = photo
+    return storage

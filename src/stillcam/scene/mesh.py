@@ -197,6 +197,11 @@ def _kept(horizontal: np.ndarray, vertical: np.ndarray) -> np.ndarray:
     return ~np.concatenate([upper.ravel(), lower.ravel()])
 
 
+#: Empty rows between the photo and the background layer's colours in the texture atlas,
+#: so that bilinear taps never mix the two.
+ATLAS_GAP = 2
+
+
 def _padded_axis(size: int, stride: int, pad: int) -> np.ndarray:
     """Grid coordinates from -pad past size - 1 + pad, every ``stride`` pixels (integers)."""
     count = math.ceil((size - 1 + 2 * pad) / stride)
@@ -211,6 +216,7 @@ class _Grid:
     texture: np.ndarray  # the (padded, filled) photo the uvs index
     left: int  # photo pixel x = texture x - left
     top: int
+    storage: np.ndarray | None = None  # texture plus room below it for the atlas
 
 
 def _plain_grid(picture: Picture, z: np.ndarray, stride: int) -> _Grid:
@@ -229,13 +235,14 @@ def _ringed_grid(picture: Picture, z: np.ndarray, stride: int, ring_px: float, f
     gx, gy = _padded_axis(picture.width, stride, pad), _padded_axis(picture.height, stride, pad)
     right = int(gx[-1]) - (picture.width - 1)
     bottom = int(gy[-1]) - (picture.height - 1)
-    texture = outpaint(fill, picture.pixels, pad, bottom, pad, right)
+    storage = outpaint(fill, picture.pixels, pad, bottom, pad, right, extra_rows=len(gy) + ATLAS_GAP)
+    texture = storage[: picture.height + pad + bottom]
     xs, ys = np.meshgrid(gx, gy)
     # The ring continues the border's depth: clamped indices replicate the edge.
     iy = np.clip(ys.astype(np.intp), 0, picture.height - 1)
     ix = np.clip(xs.astype(np.intp), 0, picture.width - 1)
     z_grid = z[iy, ix].astype(np.float64)
-    return _Grid(xs, ys, z_grid, texture, pad, pad)
+    return _Grid(xs, ys, z_grid, texture, pad, pad, storage)
 
 
 def _background_colours(colours: np.ndarray, layer: BackgroundLayer, fill: str) -> np.ndarray:
@@ -256,7 +263,11 @@ def _background_colours(colours: np.ndarray, layer: BackgroundLayer, fill: str) 
 
 
 def _background(
-    grid: _Grid, cuts: tuple[np.ndarray, np.ndarray], reach_cells: float, settings: SceneSettings
+    grid: _Grid,
+    cuts: tuple[np.ndarray, np.ndarray],
+    triangles: np.ndarray,
+    reach_cells: float,
+    settings: SceneSettings,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The background layer: (vertices (N, 3) world, grid colours (R, C, 3), triangles into
     the grid's vertex numbering), or empty arrays when nothing needs it."""
@@ -279,7 +290,7 @@ def _background(
     keep = np.concatenate([cells, cells]) & _kept(
         horizontal & ~inside[:, :-1] & ~inside[:, 1:], vertical & ~inside[:-1, :] & ~inside[1:, :]
     )
-    return layer.z, colours, _grid_triangles(rows, cols)[keep]
+    return layer.z, colours, triangles[keep]
 
 
 def build_scene(
@@ -309,19 +320,17 @@ def build_scene(
     keep = _kept(*cuts)
     vertices = [unproject(grid.xs, grid.ys, grid.z, camera).reshape(-1, 3)]
     uvs = [np.stack([grid.xs.ravel() + grid.left, grid.ys.ravel() + grid.top], axis=1)]
-    triangles = [_grid_triangles(rows, cols)[keep]]
+    grid_triangles = _grid_triangles(rows, cols)
+    triangles = [grid_triangles[keep]]
     texture = grid.texture
     background = 0
     if settings.fill != "none" and reach.edge_px > 0:
-        z_bg, colours, tris_bg = _background(grid, cuts, reach.edge_px / stride, settings)
+        z_bg, colours, tris_bg = _background(grid, cuts, grid_triangles, reach.edge_px / stride, settings)
         if len(tris_bg):
             used, remap = np.unique(tris_bg, return_inverse=True)
-            offset = texture.shape[0] + 2  # two empty rows keep bilinear taps apart
-            atlas = np.empty((offset + rows, max(texture.shape[1], cols), 3), np.float32)
-            atlas[: texture.shape[0], : texture.shape[1]] = texture
-            atlas[texture.shape[0] :, texture.shape[1] :] = 0.0
-            atlas[texture.shape[0] : offset] = 0.0
-            atlas[offset:, cols:] = 0.0
+            offset = texture.shape[0] + ATLAS_GAP
+            atlas = grid.storage
+            atlas[texture.shape[0] :] = 0.0
             atlas[offset:, :cols] = colours
             texture = atlas
             r, c = np.divmod(used, cols)
