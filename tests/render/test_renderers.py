@@ -66,3 +66,23 @@ def test_cpu_renderer_is_deterministic(scene):
     camera = scene.camera.with_pose(POSE)
     a, b = renderer.render(scene, camera), renderer.render(scene, camera)
     assert a.rgb.tobytes() == b.rgb.tobytes() and a.depth.tobytes() == b.depth.tobytes()
+
+
+def test_soft_edges_composite_the_front_over_the_surface_behind(small_example):
+    picture, depth = small_example
+    camera = example_camera(160, 90)
+    hard = build_scene(picture, depth, camera, SceneSettings(stride=1))
+    soft = build_scene(picture, depth, camera, SceneSettings(stride=1, soft_edge=0.5))
+    assert hard.alphas.min() == 1.0
+    assert soft.alphas.min() == pytest.approx(0.5) and (soft.alphas < 1).mean() < 0.05
+    moved = camera.with_pose(POSE)
+    frames = {}
+    for name in ("reference", "cpu"):
+        frames[name] = get_renderer(RenderSettings(name)).render(soft, moved)
+    ref, cpu = frames["reference"], frames["cpu"]
+    assert (np.abs(cpu.rgb - ref.rgb).max(axis=-1) <= 1e-4).mean() >= 0.999
+    # Where a soft edge lies over another surface the pixel is opaque and differs from the
+    # hard render (the surface behind shows through).
+    hard_frame = get_renderer(RenderSettings("cpu")).render(hard, moved)
+    changed = np.abs(cpu.rgb - hard_frame.rgb).max(axis=-1) > 1e-3
+    assert 0 < changed.mean() < 0.05

@@ -4,7 +4,8 @@ Design: vertices are projected in parallel; triangles are binned into horizontal
 BAND_ROWS rows (counting sort, triangle order kept); bands are rasterised in parallel (each
 thread owns its rows, so no locks and a deterministic result), writing per-pixel depth and
 perspective-correct texture coordinates (deferred); a final parallel pass samples the
-full-resolution texture bilinearly once per covered pixel.
+full-resolution texture bilinearly once per covered pixel (twice where a soft edge lets
+the surface behind show through).
 
 Deviation from the reference: none in the rules; arithmetic may differ in the last bits
 (projection order of operations), so on exact depth ties a different triangle can win.
@@ -81,7 +82,7 @@ def _edge(ax, ay, bx, by, px, py):  # pragma: no cover - numba
 
 
 @njit(cache=True, nogil=True)
-def _draw(screen, uvs, tri, width, r0, r1, zbuf, ubuf, vbuf):  # pragma: no cover - numba
+def _draw(screen, uvs, alphas, tri, width, r0, r1, front, back):  # pragma: no cover - numba
     i0, i1, i2 = tri[0], tri[1], tri[2]
     x0, y0 = screen[i0, 0], screen[i0, 1]
     x1, y1 = screen[i1, 0], screen[i1, 1]
@@ -97,6 +98,7 @@ def _draw(screen, uvs, tri, width, r0, r1, zbuf, ubuf, vbuf):  # pragma: no cove
     u0, v0 = np.float64(uvs[i0, 0]), np.float64(uvs[i0, 1])
     u1, v1 = np.float64(uvs[i1, 0]), np.float64(uvs[i1, 1])
     u2, v2 = np.float64(uvs[i2, 0]), np.float64(uvs[i2, 1])
+    a0, a1, a2 = np.float64(alphas[i0]), np.float64(alphas[i1]), np.float64(alphas[i2])
     xa = max(math.ceil(-BBOX_EPS + min(x0, min(x1, x2))), 0)
     xb = min(math.floor(BBOX_EPS + max(x0, max(x1, x2))), width - 1)
     ya = max(math.ceil(-BBOX_EPS + min(y0, min(y1, y2))), r0)
@@ -114,54 +116,76 @@ def _draw(screen, uvs, tri, width, r0, r1, zbuf, ubuf, vbuf):  # pragma: no cove
             if b0 < e0 or b1 < e1 or b2 < e2:
                 continue
             z = 1.0 / (b0 / z0 + b1 / z1 + b2 / z2)
-            if z < zbuf[py, px]:
-                zbuf[py, px] = z
-                ubuf[py, px] = (b0 * u0 / z0 + b1 * u1 / z1 + b2 * u2 / z2) * z
-                vbuf[py, px] = (b0 * v0 / z0 + b1 * v1 / z1 + b2 * v2 / z2) * z
+            if z >= back[0, py, px]:
+                continue
+            u = (b0 * u0 / z0 + b1 * u1 / z1 + b2 * u2 / z2) * z
+            v = (b0 * v0 / z0 + b1 * v1 / z1 + b2 * v2 / z2) * z
+            if z < front[0, py, px]:
+                for k in range(3):
+                    back[k, py, px] = front[k, py, px]
+                front[0, py, px] = z
+                front[1, py, px] = u
+                front[2, py, px] = v
+                front[3, py, px] = (b0 * a0 / z0 + b1 * a1 / z1 + b2 * a2 / z2) * z
+            else:
+                back[0, py, px] = z
+                back[1, py, px] = u
+                back[2, py, px] = v
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _rasterize(screen, uvs, triangles, offsets, ids, width, height, band):  # pragma: no cover
-    zbuf = np.full((height, width), np.inf)
-    ubuf = np.zeros((height, width))
-    vbuf = np.zeros((height, width))
+def _rasterize(screen, uvs, alphas, triangles, offsets, ids, width, height, band):  # pragma: no cover
+    front = np.zeros((4, height, width))  # z, u, v, alpha of the nearest surface
+    back = np.zeros((3, height, width))  # z, u, v of the next surface behind it
+    front[0] = np.inf
+    back[0] = np.inf
     for b in prange(offsets.shape[0] - 1):
         r0 = b * band
         r1 = min(r0 + band, height) - 1
         for k in range(offsets[b], offsets[b + 1]):
-            _draw(screen, uvs, triangles[ids[k]], width, r0, r1, zbuf, ubuf, vbuf)
-    return zbuf, ubuf, vbuf
+            _draw(screen, uvs, alphas, triangles[ids[k]], width, r0, r1, front, back)
+    return front, back
+
+
+@njit(cache=True, nogil=True)
+def _sample(texture, u, v, c):  # pragma: no cover - numba
+    th, tw = texture.shape[0], texture.shape[1]
+    u = min(max(u, 0.0), tw - 1.0)
+    v = min(max(v, 0.0), th - 1.0)
+    x0 = min(math.floor(u), tw - 2)
+    y0 = min(math.floor(v), th - 2)
+    fx, fy = u - x0, v - y0
+    top = texture[y0, x0, c] * (1 - fx) + texture[y0, x0 + 1, c] * fx
+    bottom = texture[y0 + 1, x0, c] * (1 - fx) + texture[y0 + 1, x0 + 1, c] * fx
+    return top * (1 - fy) + bottom * fy
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _shade(texture, zbuf, ubuf, vbuf):  # pragma: no cover - numba
-    h, w = zbuf.shape
-    th, tw = texture.shape[0], texture.shape[1]
+def _shade(texture, front, back):  # pragma: no cover - numba
+    h, w = front.shape[1], front.shape[2]
     rgb = np.zeros((h, w, 3), np.float32)
     alpha = np.zeros((h, w), np.float32)
     for y in prange(h):
         for x in range(w):
-            if not np.isfinite(zbuf[y, x]):
+            if not np.isfinite(front[0, y, x]):
                 continue
-            u = min(max(ubuf[y, x], 0.0), tw - 1.0)
-            v = min(max(vbuf[y, x], 0.0), th - 1.0)
-            x0 = min(math.floor(u), tw - 2)
-            y0 = min(math.floor(v), th - 2)
-            fx, fy = u - x0, v - y0
+            a = min(max(front[3, y, x], 0.0), 1.0)
+            behind = a < 1.0 and np.isfinite(back[0, y, x])
             for c in range(3):
-                top = texture[y0, x0, c] * (1 - fx) + texture[y0, x0 + 1, c] * fx
-                bottom = texture[y0 + 1, x0, c] * (1 - fx) + texture[y0 + 1, x0 + 1, c] * fx
-                rgb[y, x, c] = top * (1 - fy) + bottom * fy
-            alpha[y, x] = 1.0
+                value = a * _sample(texture, front[1, y, x], front[2, y, x], c)
+                if behind:
+                    value += (1.0 - a) * _sample(texture, back[1, y, x], back[2, y, x], c)
+                rgb[y, x, c] = value
+            alpha[y, x] = 1.0 if behind else a
     return rgb, alpha
 
 
 def rasterize_cpu(
-    screen: np.ndarray, uvs: np.ndarray, triangles: np.ndarray, width: int, height: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    screen: np.ndarray, uvs: np.ndarray, alphas: np.ndarray, triangles: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Same contract as :func:`stillcam.render.reference.rasterize_reference`, in parallel."""
     offsets, ids = _bin(screen, triangles, height, BAND_ROWS, NEAR_CLIP_M)
-    return _rasterize(screen, uvs, triangles, offsets, ids, width, height, BAND_ROWS)
+    return _rasterize(screen, uvs, alphas, triangles, offsets, ids, width, height, BAND_ROWS)
 
 
 class CpuRenderer:
@@ -173,9 +197,9 @@ class CpuRenderer:
     def render(self, scene: Scene, camera: Camera) -> Frame:
         view = camera.scaled(self.supersample)
         screen = _project(scene.vertices, np.linalg.inv(view.pose), view.fx, view.fy, view.cx, view.cy)
-        z, u, v = rasterize_cpu(screen, scene.uvs, scene.triangles, view.width, view.height)
-        rgb, alpha = _shade(scene.texture, z, u, v)
-        return downsample(Frame(rgb, z.astype(np.float32), alpha), self.supersample)
+        front, back = rasterize_cpu(screen, scene.uvs, scene.alphas, scene.triangles, view.width, view.height)
+        rgb, alpha = _shade(scene.texture, front, back)
+        return downsample(Frame(rgb, front[0].astype(np.float32), alpha), self.supersample)
 
 
 def thread_count() -> int:

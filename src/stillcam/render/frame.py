@@ -113,14 +113,6 @@ def downsample(frame: Frame, factor: int) -> Frame:
     return Frame(rgb.astype(np.float32), depth.astype(np.float32), alpha.astype(np.float32))
 
 
-def shade(texture: np.ndarray, z: np.ndarray, u: np.ndarray, v: np.ndarray) -> Frame:
-    """Deferred shading: a :class:`Frame` from per-pixel depth (inf = empty) and texture coords."""
-    covered = np.isfinite(z)
-    rgb = np.zeros((*z.shape, 3), np.float32)
-    rgb[covered] = bilinear_sample(texture, u[covered], v[covered])
-    return Frame(rgb, z.astype(np.float32), covered.astype(np.float32))
-
-
 @njit(parallel=True, cache=True, nogil=True)
 def _fill_rows(rgb, depth, alpha):  # pragma: no cover - numba
     h, w = alpha.shape

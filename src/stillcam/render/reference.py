@@ -20,9 +20,9 @@ from .frame import (
     NEAR_CLIP_M,
     Frame,
     RenderSettings,
+    bilinear_sample,
     downsample,
     project_vertices,
-    shade,
 )
 
 
@@ -31,21 +31,24 @@ def _edge(ax, ay, bx, by, px, py):
 
 
 def rasterize_reference(
-    screen: np.ndarray, uvs: np.ndarray, triangles: np.ndarray, width: int, height: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rasterise projected triangles into (z, u, v) buffers of shape (height, width).
+    screen: np.ndarray, uvs: np.ndarray, alphas: np.ndarray, triangles: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rasterise projected triangles into the two nearest surfaces of every pixel.
 
     Args:
         screen: (N, 3) float64 pixel x, pixel y, camera z (metres) per vertex.
         uvs: (N, 2) texture coordinates per vertex.
+        alphas: (N,) opacity per vertex in [0, 1] (below 1 only at soft foreground edges).
         triangles: (M, 3) vertex indices.
 
     Returns:
-        z (inf where empty), u, v — each (height, width) float64.
+        front: (4, height, width) float64 z (inf where empty), u, v, alpha of the nearest
+        surface; back: (3, height, width) float64 z, u, v of the next surface behind it.
     """
-    zbuf = np.full((height, width), np.inf)
-    ubuf = np.zeros((height, width))
-    vbuf = np.zeros((height, width))
+    front = np.zeros((4, height, width))
+    back = np.zeros((3, height, width))
+    front[0] = np.inf
+    back[0] = np.inf
     for tri in triangles:
         (x0, y0, z0), (x1, y1, z1), (x2, y2, z2) = screen[tri]
         if min(z0, z1, z2) < NEAR_CLIP_M:
@@ -70,17 +73,38 @@ def rasterize_reference(
         e1 = -EDGE_EPS_PX * np.hypot(x0 - x2, y0 - y2) / area
         e2 = -EDGE_EPS_PX * np.hypot(x1 - x0, y1 - y0) / area
         inside = (b0 >= e0) & (b1 >= e1) & (b2 >= e2)
-        iz = b0 / z0 + b1 / z1 + b2 / z2
-        z = 1.0 / iz
+        z = 1.0 / (b0 / z0 + b1 / z1 + b2 / z2)
         (u0, v0), (u1, v1), (u2, v2) = uvs[tri].astype(np.float64)
-        u = (b0 * u0 / z0 + b1 * u1 / z1 + b2 * u2 / z2) * z
-        v = (b0 * v0 / z0 + b1 * v1 / z1 + b2 * v2 / z2) * z
-        window = zbuf[ya : yb + 1, xa : xb + 1]
-        win = inside & (z < window)
-        window[win] = z[win]
-        ubuf[ya : yb + 1, xa : xb + 1][win] = u[win]
-        vbuf[ya : yb + 1, xa : xb + 1][win] = v[win]
-    return zbuf, ubuf, vbuf
+        a0, a1, a2 = alphas[tri].astype(np.float64)
+        values = [
+            z,
+            (b0 * u0 / z0 + b1 * u1 / z1 + b2 * u2 / z2) * z,
+            (b0 * v0 / z0 + b1 * v1 / z1 + b2 * v2 / z2) * z,
+            (b0 * a0 / z0 + b1 * a1 / z1 + b2 * a2 / z2) * z,
+        ]
+        f = front[:, ya : yb + 1, xa : xb + 1]
+        k = back[:, ya : yb + 1, xa : xb + 1]
+        nearest = inside & (z < f[0])
+        second = inside & ~nearest & (z < k[0])
+        k[:, nearest] = f[:3, nearest]  # the old front moves behind
+        for i in range(4):
+            f[i][nearest] = values[i][nearest]
+        for i in range(3):
+            k[i][second] = values[i][second]
+    return front, back
+
+
+def shade_reference(texture: np.ndarray, front: np.ndarray, back: np.ndarray) -> Frame:
+    """A :class:`Frame` from the two nearest surfaces: the front one over the one behind it,
+    by the front one's opacity (soft edges); alone where it is opaque or nothing is behind."""
+    covered = np.isfinite(front[0])
+    alpha = np.clip(front[3], 0.0, 1.0)
+    behind = covered & (alpha < 1.0) & np.isfinite(back[0])
+    rgb = np.zeros((*front.shape[1:], 3), np.float64)
+    rgb[covered] = alpha[covered, None] * bilinear_sample(texture, front[1][covered], front[2][covered])
+    rgb[behind] += (1.0 - alpha[behind, None]) * bilinear_sample(texture, back[1][behind], back[2][behind])
+    out_alpha = np.where(behind, 1.0, np.where(covered, alpha, 0.0))
+    return Frame(rgb.astype(np.float32), front[0].astype(np.float32), out_alpha.astype(np.float32))
 
 
 class ReferenceRenderer:
@@ -92,5 +116,7 @@ class ReferenceRenderer:
     def render(self, scene: Scene, camera: Camera) -> Frame:
         view = camera.scaled(self.supersample)
         screen = project_vertices(scene.vertices, view)
-        z, u, v = rasterize_reference(screen, scene.uvs, scene.triangles, view.width, view.height)
-        return downsample(shade(scene.texture, z, u, v), self.supersample)
+        front, back = rasterize_reference(
+            screen, scene.uvs, scene.alphas, scene.triangles, view.width, view.height
+        )
+        return downsample(shade_reference(scene.texture, front, back), self.supersample)

@@ -139,6 +139,26 @@ class BackgroundLayer:
     edge_distance: np.ndarray
 
 
+def cut_ends(
+    inverse: np.ndarray, horizontal: np.ndarray, vertical: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(near, far): (R, C) bool masks of the grid vertices at the near (larger 1/z) and far
+    ends of cut sides; a vertex at the near end of any cut is never a far end."""
+    near = np.zeros(inverse.shape, bool)
+    far = np.zeros(inverse.shape, bool)
+    left_near = inverse[:, :-1] > inverse[:, 1:]
+    near[:, :-1] |= horizontal & left_near
+    near[:, 1:] |= horizontal & ~left_near
+    far[:, :-1] |= horizontal & ~left_near
+    far[:, 1:] |= horizontal & left_near
+    top_near = inverse[:-1, :] > inverse[1:, :]
+    near[:-1, :] |= vertical & top_near
+    near[1:, :] |= vertical & ~top_near
+    far[:-1, :] |= vertical & ~top_near
+    far[1:, :] |= vertical & top_near
+    return near, far & ~near
+
+
 def background_layer(
     z: np.ndarray, horizontal: np.ndarray, vertical: np.ndarray, reach_cells: float, threshold: float
 ) -> BackgroundLayer:
@@ -157,19 +177,7 @@ def background_layer(
     (nearest, then smoothed), so neighbouring background surfaces join without steps.
     """
     inverse = 1.0 / z
-    near = np.zeros(z.shape, bool)
-    far = np.zeros(z.shape, bool)
-    left_near = inverse[:, :-1] > inverse[:, 1:]
-    near[:, :-1] |= horizontal & left_near
-    near[:, 1:] |= horizontal & ~left_near
-    far[:, :-1] |= horizontal & ~left_near
-    far[:, 1:] |= horizontal & left_near
-    top_near = inverse[:-1, :] > inverse[1:, :]
-    near[:-1, :] |= vertical & top_near
-    near[1:, :] |= vertical & ~top_near
-    far[:-1, :] |= vertical & ~top_near
-    far[1:, :] |= vertical & top_near
-    far &= ~near  # a vertex on the near side of one cut is not background for another
+    near, far = cut_ends(inverse, horizontal, vertical)
     near_distance, _, _ = _nearest_seed(near)
     far_distance, far_row, far_col = _nearest_seed(far)
     in_front = inverse > inverse[far_row, far_col] * (1.0 + threshold)

@@ -32,7 +32,7 @@ from ..depth.convert import DepthMap
 from ..errors import InputError
 from ..io.image import Picture
 from .inpaint import FillName, OutpaintName, get_inpainter, inpaint, outpaint
-from .layers import BackgroundLayer, Reach, background_layer
+from .layers import BackgroundLayer, Reach, background_layer, cut_ends
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,14 @@ class SceneSettings:
             "this inpainter (propagate, nearest, telea, ns)"
         },
     )
+    soft_edge: float = field(
+        default=0.0,
+        metadata={
+            "help": "pixels of fade at foreground edges over what lies behind them; 0 = hard "
+            "edges (default: fading the photo's already-mixed edge pixels cost 0.1-0.2 dB on "
+            "Middlebury); anti-aliasing comes from --supersample"
+        },
+    )
     cut_threshold: float = field(
         default=0.05,
         metadata={
@@ -78,6 +86,8 @@ class Scene:
     Attributes:
         vertices: (N, 3) float32 world positions in metres (OpenCV axes).
         uvs: (N, 2) float32 texture coordinates in photo pixels (x, y), pixel centres at integers.
+        alphas: (N,) float32 opacity in [0, 1]: 1 but at the near end of a cut, where the
+            foreground's last half pixel fades over what lies behind it (soft edges).
         triangles: (M, 3) int32 vertex indices.
         texture: (H, W, 3) float32 sRGB-encoded colours in [0, 1] (the photo, full resolution).
         camera: the photo's camera (identity pose).
@@ -92,6 +102,7 @@ class Scene:
 
     vertices: np.ndarray = field(repr=False)
     uvs: np.ndarray = field(repr=False)
+    alphas: np.ndarray = field(repr=False)
     triangles: np.ndarray = field(repr=False)
     texture: np.ndarray = field(repr=False)
     camera: Camera
@@ -303,8 +314,8 @@ def build_scene(
         raise InputError(
             f"depth is {z.shape[1]}x{z.shape[0]} but the photo is {picture.width}x{picture.height}"
         )
-    if settings.stride < 0 or settings.cut_threshold <= 0:
-        raise InputError("--stride must be >= 0 and --cut-threshold > 0")
+    if settings.stride < 0 or settings.cut_threshold <= 0 or not 0 <= settings.soft_edge <= 4:
+        raise InputError("--stride must be >= 0, --cut-threshold > 0 and --soft-edge in 0..4 px")
     if settings.fill != "none":
         get_inpainter(settings.fill)
         get_inpainter(settings.outpaint)
@@ -319,6 +330,8 @@ def build_scene(
     cuts = _cuts(grid.z, grid.xs[0], grid.ys[:, 0], z_subject, settings.cut_threshold)
     keep = _kept(*cuts)
     vertices = [unproject(grid.xs, grid.ys, grid.z, camera).reshape(-1, 3)]
+    near, _ = cut_ends(1.0 / grid.z, *cuts)
+    alphas = [np.where(near, 1.0 - min(settings.soft_edge / stride, 1.0), 1.0).ravel()]
     uvs = [np.stack([grid.xs.ravel() + grid.left, grid.ys.ravel() + grid.top], axis=1)]
     grid_triangles = _grid_triangles(rows, cols)
     triangles = [grid_triangles[keep]]
@@ -336,11 +349,13 @@ def build_scene(
             r, c = np.divmod(used, cols)
             vertices.append(unproject(grid.xs[r, c], grid.ys[r, c], z_bg[r, c], camera))
             uvs.append(np.stack([c, r + offset], axis=1).astype(np.float64))
+            alphas.append(np.ones(len(used)))
             triangles.append(remap.reshape(-1, 3).astype(np.int32) + rows * cols)
             background = len(tris_bg)
     return Scene(
         vertices=np.concatenate(vertices).astype(np.float32),
         uvs=np.concatenate(uvs).astype(np.float32),
+        alphas=np.concatenate(alphas).astype(np.float32),
         triangles=np.ascontiguousarray(np.concatenate(triangles), dtype=np.int32),
         texture=np.ascontiguousarray(texture, dtype=np.float32),
         camera=camera,
