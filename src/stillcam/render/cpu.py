@@ -82,7 +82,7 @@ def _edge(ax, ay, bx, by, px, py):  # pragma: no cover - numba
 
 
 @njit(cache=True, nogil=True)
-def _draw(screen, uvs, alphas, tri, width, r0, r1, front, back):  # pragma: no cover - numba
+def _draw(screen, uvs, alphas, tri, width, r0, r1, front, back, keep_back):  # pragma: no cover
     i0, i1, i2 = tri[0], tri[1], tri[2]
     x0, y0 = screen[i0, 0], screen[i0, 1]
     x1, y1 = screen[i1, 0], screen[i1, 1]
@@ -116,17 +116,19 @@ def _draw(screen, uvs, alphas, tri, width, r0, r1, front, back):  # pragma: no c
             if b0 < e0 or b1 < e1 or b2 < e2:
                 continue
             z = 1.0 / (b0 / z0 + b1 / z1 + b2 / z2)
-            if z >= back[0, py, px]:
+            if z >= (back[0, py, px] if keep_back else front[0, py, px]):
                 continue
             u = (b0 * u0 / z0 + b1 * u1 / z1 + b2 * u2 / z2) * z
             v = (b0 * v0 / z0 + b1 * v1 / z1 + b2 * v2 / z2) * z
             if z < front[0, py, px]:
-                for k in range(3):
-                    back[k, py, px] = front[k, py, px]
+                if keep_back:
+                    for k in range(3):
+                        back[k, py, px] = front[k, py, px]
                 front[0, py, px] = z
                 front[1, py, px] = u
                 front[2, py, px] = v
-                front[3, py, px] = (b0 * a0 / z0 + b1 * a1 / z1 + b2 * a2 / z2) * z
+                if keep_back:
+                    front[3, py, px] = (b0 * a0 / z0 + b1 * a1 / z1 + b2 * a2 / z2) * z
             else:
                 back[0, py, px] = z
                 back[1, py, px] = u
@@ -134,16 +136,20 @@ def _draw(screen, uvs, alphas, tri, width, r0, r1, front, back):  # pragma: no c
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _rasterize(screen, uvs, alphas, triangles, offsets, ids, width, height, band):  # pragma: no cover
-    front = np.zeros((4, height, width))  # z, u, v, alpha of the nearest surface
-    back = np.zeros((3, height, width))  # z, u, v of the next surface behind it
+def _rasterize(
+    screen, uvs, alphas, triangles, offsets, ids, width, height, band, keep_back
+):  # pragma: no cover
+    # z, u, v (and alpha, when some vertex is see-through) of the nearest surface
+    front = np.zeros((4 if keep_back else 3, height, width))
+    # z, u, v of the next surface behind it; only kept when some vertex is see-through.
+    back = np.zeros((3, height, width) if keep_back else (3, 1, 1))
     front[0] = np.inf
     back[0] = np.inf
     for b in prange(offsets.shape[0] - 1):
         r0 = b * band
         r1 = min(r0 + band, height) - 1
         for k in range(offsets[b], offsets[b + 1]):
-            _draw(screen, uvs, alphas, triangles[ids[k]], width, r0, r1, front, back)
+            _draw(screen, uvs, alphas, triangles[ids[k]], width, r0, r1, front, back, keep_back)
     return front, back
 
 
@@ -169,7 +175,7 @@ def _shade(texture, front, back):  # pragma: no cover - numba
         for x in range(w):
             if not np.isfinite(front[0, y, x]):
                 continue
-            a = min(max(front[3, y, x], 0.0), 1.0)
+            a = min(max(front[3, y, x], 0.0), 1.0) if front.shape[0] == 4 else 1.0
             behind = a < 1.0 and np.isfinite(back[0, y, x])
             for c in range(3):
                 value = a * _sample(texture, front[1, y, x], front[2, y, x], c)
@@ -185,7 +191,8 @@ def rasterize_cpu(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Same contract as :func:`stillcam.render.reference.rasterize_reference`, in parallel."""
     offsets, ids = _bin(screen, triangles, height, BAND_ROWS, NEAR_CLIP_M)
-    return _rasterize(screen, uvs, alphas, triangles, offsets, ids, width, height, BAND_ROWS)
+    keep_back = bool(len(alphas)) and float(alphas.min()) < 1.0
+    return _rasterize(screen, uvs, alphas, triangles, offsets, ids, width, height, BAND_ROWS, keep_back)
 
 
 class CpuRenderer:
