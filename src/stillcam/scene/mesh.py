@@ -1,4 +1,5 @@
-"""A textured triangle mesh from a photo and its depth, cut at depth discontinuities.
+"""A textured triangle mesh from a photo and its depth, cut at depth discontinuities, with a
+ring past the photo's border and a background layer behind the cuts (``layers.py``).
 
 The mesh is a regular grid of vertices at pixel centres every ``stride`` pixels, plus the
 photo's outer border (-0.5 and W - 0.5) so the source view is covered edge to edge. Its texture
@@ -262,8 +263,8 @@ def _background_colours(colours: np.ndarray, layer: BackgroundLayer, fill: str) 
     Right at a cut the best guess of the hidden background is the edge pixel itself, even
     if its colour is part foreground; a cell or more away, fills that do not draw on edge
     pixels avoid ghosts of the foreground (pink halos beside a pink teddy). The two fills
-    are blended over one to three cells from the edge (Middlebury: the near fill wins at
-    1/4 baseline, the far one beyond).
+    are blended between two and five cells from the edge (chosen on Middlebury: the near
+    fill wins at 1/4 baseline, the far one beyond).
     """
     known = ~layer.in_front
     near_fill = inpaint(fill, colours, known)
@@ -280,20 +281,20 @@ def _background(
     reach_cells: float,
     settings: SceneSettings,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The background layer: (vertices (N, 3) world, grid colours (R, C, 3), triangles into
-    the grid's vertex numbering), or empty arrays when nothing needs it."""
+    """The background layer: (grid depth (R, C) in metres, grid colours (R, C, 3), triangles
+    into the grid's vertex numbering); no triangles when nothing needs the layer."""
     rows, cols = grid.z.shape
     layer = background_layer(grid.z, *cuts, reach_cells, settings.cut_threshold)
     if not layer.inside.any():
-        return np.zeros((0, 3)), np.zeros((rows, cols, 3), np.float32), np.zeros((0, 3), np.int32)
+        return grid.z, np.zeros((rows, cols, 3), np.float32), np.zeros((0, 3), np.int32)
     colours = grid.texture[grid.ys.astype(np.intp) + grid.top, grid.xs.astype(np.intp) + grid.left]
     colours = _background_colours(colours, layer, settings.fill)
     usable = layer.inside | ~layer.in_front
     corners = np.stack([usable[:-1, :-1], usable[:-1, 1:], usable[1:, :-1], usable[1:, 1:]])
-    inside = np.stack(
+    corner_inside = np.stack(
         [layer.inside[:-1, :-1], layer.inside[:-1, 1:], layer.inside[1:, :-1], layer.inside[1:, 1:]]
     )
-    cells = (corners.all(axis=0) & inside.any(axis=0)).ravel()
+    cells = (corners.all(axis=0) & corner_inside.any(axis=0)).ravel()
     # The layer never bridges a cut between two vertices it did not reconstruct (two real
     # surfaces); its reconstructed depth is smooth by construction and is not cut again.
     horizontal, vertical = cuts
