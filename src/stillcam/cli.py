@@ -45,6 +45,10 @@ def _argument(f: dataclasses.Field, hint: Any) -> tuple[str, dict[str, Any]]:
     if origin in (typing.Union, types.UnionType):  # Optional[X]
         hint = next(a for a in args if a is not type(None))
         origin, args = get_origin(hint), get_args(hint)
+    if hint is bool:
+        kwargs.update(action=argparse.BooleanOptionalAction, default=f.default)
+        kwargs["help"] += f" (default: {'on' if f.default else 'off'})"
+        return flag, kwargs
     if origin is Literal:
         kwargs.update(choices=list(args), type=type(args[0]))
     elif origin is tuple and args[-1] is Ellipsis:

@@ -16,7 +16,8 @@ POSE = pose_from(rotation_y(-4.0), np.array([0.3, -0.1, 0.4]))
 @pytest.fixture(scope="module")
 def scene(small_example):
     picture, depth = small_example
-    return build_scene(picture, depth, example_camera(160, 90), SceneSettings(stride=1))
+    # Exact depth: no edge snapping, so the source view must reproduce it exactly.
+    return build_scene(picture, depth, example_camera(160, 90), SceneSettings(stride=1, snap_edges=False))
 
 
 @pytest.mark.parametrize("supersample", [1, 2])

@@ -95,3 +95,25 @@ def test_without_fill_the_gap_stays_a_hole(box_scene):
     scene = build_scene(picture, DepthMap(z, "box", "-"), camera, SceneSettings(stride=1, fill="none"))
     frame = get_renderer(RenderSettings("cpu")).render(scene, moved)
     assert (frame.alpha == 0).sum() > 150
+
+
+def test_depth_edge_a_pixel_off_snaps_onto_the_photo_edge():
+    rgb = _wall_texture(H, W)
+    rgb[BOX] = (0.9, 0.1, 0.1)
+    z = np.full((H, W), WALL_Z, np.float32)
+    # The depth map's box is one column narrower on the right than the photo's red box.
+    z[BOX[0], BOX[1].start : BOX[1].stop - 1] = BOX_Z
+    picture = picture_from_array(np.rint(rgb * 255).astype(np.uint8))
+    camera = Camera.from_focal_mm(W, H, 35.0)
+    last = BOX[1].stop - 1  # the red column the depth map calls wall
+    for snap, expected in ((False, WALL_Z), (True, BOX_Z)):
+        scene = build_scene(
+            picture, DepthMap(z, "box", "-"), camera, SceneSettings(stride=1, snap_edges=snap)
+        )
+        # Main-layer vertex of pixel (row 40, column `last`); the grid starts one pixel out.
+        cols = W + 2 * scene.ring_px
+        index = (40 + scene.ring_px) * cols + last + scene.ring_px
+        assert scene.vertices[index, 2] == pytest.approx(expected)
+    # A wall column next to the box is not pulled forward (its colour is the wall's).
+    index = (40 + scene.ring_px) * cols + BOX[1].stop + scene.ring_px
+    assert scene.vertices[index, 2] == pytest.approx(WALL_Z)
