@@ -181,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except StillcamError as exc:
         print(f"stillcam: error: {exc}", file=sys.stderr)
         code = exc.exit_code
+    except BrokenPipeError:  # stdout closed early (e.g. `stillcam moves | head`)
+        code = 0
     except KeyboardInterrupt:
         print("stillcam: interrupted; no partial output was kept", file=sys.stderr)
         code = 130

@@ -4,8 +4,9 @@ A move is described by a :class:`MoveSpec` (name, summary, parameters with units
 defaults) and registered in :data:`MOVES`. :func:`build_path` turns a move, its parameters
 and the shot's timing into a :class:`~stillcam.camera.path.CameraPath`.
 
-Direction conventions (docs/moves.md): pan + = look right, tilt + = look up, orbit + = the
-camera travels to the right around the target, dolly-in = towards the subject.
+Direction conventions (docs/moves.md): pan + = look right, tilt + = look up, roll + = clockwise,
+orbit + = the camera travels to the right around the target, dolly-in = towards the subject,
+truck + = right, pedestal/crane + = up, dolly-zoom + = in (while widening the lens).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from ..conventions import FIRST_FRAME
 from ..errors import MoveError
-from .camera import Camera, pose_from, rotation_x, rotation_y
+from .camera import Camera, look_at, pose_from, rotation_x, rotation_y
 from .path import CameraPath, ease, frame_count
 
 
@@ -51,8 +52,9 @@ class MoveContext:
         return np.array([0.0, 0.0, self.subject_depth])
 
 
-#: progress s in [0, 1], context, resolved params -> (camera-to-world pose, focal multiplier)
-MoveFunction = Callable[[float, MoveContext, Mapping[str, float | None]], tuple[np.ndarray, float]]
+#: (eased progress s in [0, 1], time t in seconds since the first frame, context, resolved
+#: params) -> (camera-to-world pose relative to the start camera, focal multiplier)
+MoveFunction = Callable[[float, float, MoveContext, Mapping[str, float | None]], tuple[np.ndarray, float]]
 
 
 @dataclass(frozen=True)
@@ -80,14 +82,14 @@ def _travel(ctx: MoveContext, p: Mapping[str, float | None]) -> float:
 
 
 def _dolly(sign: float) -> MoveFunction:
-    def move(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+    def move(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
         return pose_from(np.eye(3), np.array([0.0, 0.0, sign * s * _travel(ctx, p)])), 1.0
 
     return move
 
 
 def _zoom(direction: float) -> MoveFunction:
-    def move(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+    def move(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
         if p.get("to_mm") is not None:
             total = float(p["to_mm"]) / ctx.camera.focal_mm
         else:
@@ -97,22 +99,22 @@ def _zoom(direction: float) -> MoveFunction:
     return move
 
 
-def _pan(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+def _pan(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
     return pose_from(rotation_y(s * float(p["degrees"])), np.zeros(3)), 1.0
 
 
-def _tilt(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+def _tilt(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
     return pose_from(rotation_x(s * float(p["degrees"])), np.zeros(3)), 1.0
 
 
-def _orbit(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+def _orbit(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
     # Travel right around the target = rotate the camera (and its offset) by -angle about y.
     rotation = rotation_y(-s * float(p["degrees"]))
     position = ctx.target + rotation @ np.array([0.0, 0.0, -ctx.subject_depth])
     return pose_from(rotation, position), 1.0
 
 
-def _spiral(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+def _spiral(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
     angle = 2.0 * math.pi * float(p["turns"]) * s
     radius = float(p["radius"]) * ctx.subject_depth
     position = np.array(
@@ -123,6 +125,92 @@ def _spiral(s: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[
         ]
     )
     return pose_from(np.eye(3), position), 1.0
+
+
+def rotation_z(degrees: float) -> np.ndarray:
+    """(3, 3) rotation about the view axis; positive angles roll the camera clockwise (as seen
+    from behind it), so the horizon turns counter-clockwise on screen."""
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _roll(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+    return pose_from(rotation_z(s * float(p["degrees"])), np.zeros(3)), 1.0
+
+
+def _slide(axis: np.ndarray) -> MoveFunction:
+    def move(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+        return pose_from(np.eye(3), axis * s * _travel(ctx, p)), 1.0
+
+    return move
+
+
+def _crane(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+    position = np.array([0.0, -s * _travel(ctx, p), 0.0])
+    return look_at(position, ctx.target), 1.0
+
+
+def _dolly_zoom(
+    s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]
+) -> tuple[np.ndarray, float]:
+    # Forward travel t_z keeps the subject's size when the focal scales by (d - t_z) / d.
+    travel = s * _travel(ctx, p)
+    travel = min(travel, 0.95 * ctx.subject_depth)
+    return pose_from(np.eye(3), np.array([0.0, 0.0, travel])), (
+        ctx.subject_depth - travel
+    ) / ctx.subject_depth
+
+
+def _around(ctx: MoveContext, degrees: float) -> np.ndarray:
+    """Pose on the circle around the target, ``degrees`` to the right, looking at it."""
+    rotation = rotation_y(-degrees)
+    return pose_from(rotation, ctx.target + rotation @ np.array([0.0, 0.0, -ctx.subject_depth]))
+
+
+def _swing(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+    return _around(ctx, 0.5 * float(p["degrees"]) * math.sin(2.0 * math.pi * s)), 1.0
+
+
+def _lemniscate(
+    s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]
+) -> tuple[np.ndarray, float]:
+    # Bernoulli's lemniscate, started at its crossing point (the photo's viewpoint).
+    a = float(p["radius"]) * ctx.subject_depth
+    angle = math.pi / 2.0 + 2.0 * math.pi * float(p["turns"]) * s
+    denominator = 1.0 + math.sin(angle) ** 2
+    position = np.array(
+        [a * math.cos(angle) / denominator, -a * math.sin(angle) * math.cos(angle) / denominator, 0.0]
+    )
+    return look_at(position, ctx.target), 1.0
+
+
+def _shake(seed: int, t: float, frequency: float) -> np.ndarray:
+    """Six smooth, seeded noise channels in [-1, 1] at time ``t`` (seconds), zero at t = 0.
+
+    Each is a sum of three sines (frequency x 1, 2.3, 4.7; amplitudes 1, 0.5, 0.25) with
+    phases drawn from ``seed``: a deterministic, band-limited shake.
+    """
+    phases = np.random.default_rng(seed).uniform(0.0, 2.0 * math.pi, (6, 3))
+    multiples = np.array([1.0, 2.3, 4.7])
+    weights = np.array([1.0, 0.5, 0.25]) / 1.75
+    value = np.sin(2.0 * math.pi * frequency * multiples * t + phases) - np.sin(phases)
+    return (value * weights).sum(axis=1) / 2.0
+
+
+def _handheld(
+    s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]
+) -> tuple[np.ndarray, float]:
+    noise = _shake(int(p["seed"]), t, float(p["frequency"]))
+    degrees, metres = float(p["degrees"]), float(p["mm"]) / 1000.0
+    rotation = (
+        rotation_y(noise[0] * degrees) @ rotation_x(noise[1] * degrees) @ rotation_z(noise[2] * degrees)
+    )
+    return pose_from(rotation, noise[3:] * metres), 1.0
+
+
+def _static(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
+    return np.eye(4), 1.0
 
 
 _DISTANCE = MoveParam("distance", None, "m", "metres travelled; overrides fraction when set")
@@ -169,6 +257,78 @@ MOVES: dict[str, MoveSpec] = {
             (MoveParam("degrees", 20.0, "deg", "arc travelled; positive moves right"),),
             _orbit,
         ),
+        MoveSpec(
+            "roll",
+            "rotates about the view axis, position fixed",
+            (MoveParam("degrees", 10.0, "deg", "rotation; positive rolls clockwise"),),
+            _roll,
+        ),
+        MoveSpec(
+            "dutch",
+            "a roll held as a canted angle (alias of roll)",
+            (MoveParam("degrees", 10.0, "deg", "rotation; positive rolls clockwise"),),
+            _roll,
+        ),
+        MoveSpec(
+            "truck",
+            "moves sideways, no rotation",
+            (_DISTANCE, MoveParam("fraction", 0.1, "x subject distance", "travel; positive moves right")),
+            _slide(np.array([1.0, 0.0, 0.0])),
+        ),
+        MoveSpec(
+            "pedestal",
+            "moves straight up, no rotation",
+            (_DISTANCE, MoveParam("fraction", 0.1, "x subject distance", "travel; positive moves up")),
+            _slide(np.array([0.0, -1.0, 0.0])),
+        ),
+        MoveSpec(
+            "crane",
+            "rises while tilting to keep the subject centred",
+            (_DISTANCE, MoveParam("fraction", 0.15, "x subject distance", "rise; negative lowers")),
+            _crane,
+        ),
+        MoveSpec(
+            "dolly-zoom",
+            "moves along the view axis while zooming so the subject keeps its size (Vertigo)",
+            (
+                _DISTANCE,
+                MoveParam("fraction", 0.3, "x subject distance", "travel; positive in, negative out"),
+            ),
+            _dolly_zoom,
+        ),
+        MoveSpec(
+            "arc",
+            "circles around the subject, keeping it framed (alias of orbit)",
+            (MoveParam("degrees", 20.0, "deg", "arc travelled; positive moves right"),),
+            _orbit,
+        ),
+        MoveSpec(
+            "swing",
+            "arcs to one side, across, and back to the start (3D-photo classic)",
+            (MoveParam("degrees", 10.0, "deg", "full width of the swing around the subject"),),
+            _swing,
+        ),
+        MoveSpec(
+            "lemniscate",
+            "figure-eight path in the image plane, looking at the subject",
+            (
+                MoveParam("turns", 1.0, "turns", "figure-eights over the shot"),
+                MoveParam("radius", 0.08, "x subject distance", "half width of the figure"),
+            ),
+            _lemniscate,
+        ),
+        MoveSpec(
+            "handheld",
+            "seeded procedural shake (same seed, same shake)",
+            (
+                MoveParam("degrees", 0.4, "deg", "rotation amplitude"),
+                MoveParam("mm", 8.0, "mm", "translation amplitude"),
+                MoveParam("frequency", 1.2, "Hz", "base frequency of the shake"),
+                MoveParam("seed", 0.0, "integer", "noise seed"),
+            ),
+            _handheld,
+        ),
+        MoveSpec("static", "holds the frame", (), _static),
         MoveSpec(
             "spiral",
             "circles in the image plane while pushing in",
@@ -236,7 +396,7 @@ def build_path(
     progress = ease(np.linspace(0.0, 1.0, n) if n > 1 else np.zeros(1), easing)
     start = context.camera
     cameras = []
-    for s in progress:
-        pose, zoom = spec.function(float(s), context, resolved)
+    for index, s in enumerate(progress):
+        pose, zoom = spec.function(float(s), float(index / fps), context, resolved)
         cameras.append(start.zoomed(zoom).with_pose(start.pose @ pose))
     return CameraPath(tuple(cameras), fps, first_frame)
