@@ -214,6 +214,8 @@ def _static(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None])
 
 
 _DISTANCE = MoveParam("distance", None, "m", "metres travelled; overrides fraction when set")
+_ROLL_DEGREES = MoveParam("degrees", 10.0, "deg", "rotation; positive rolls clockwise")
+_ORBIT_DEGREES = MoveParam("degrees", 20.0, "deg", "arc travelled; positive moves right")
 _FRACTION = MoveParam("fraction", 0.25, "x subject distance", "travel as a fraction of the subject distance")
 
 MOVES: dict[str, MoveSpec] = {
@@ -254,19 +256,19 @@ MOVES: dict[str, MoveSpec] = {
         MoveSpec(
             "orbit",
             "circles around the subject, keeping it framed",
-            (MoveParam("degrees", 20.0, "deg", "arc travelled; positive moves right"),),
+            (_ORBIT_DEGREES,),
             _orbit,
         ),
         MoveSpec(
             "roll",
             "rotates about the view axis, position fixed",
-            (MoveParam("degrees", 10.0, "deg", "rotation; positive rolls clockwise"),),
+            (_ROLL_DEGREES,),
             _roll,
         ),
         MoveSpec(
             "dutch",
             "a roll held as a canted angle (alias of roll)",
-            (MoveParam("degrees", 10.0, "deg", "rotation; positive rolls clockwise"),),
+            (_ROLL_DEGREES,),
             _roll,
         ),
         MoveSpec(
@@ -299,7 +301,7 @@ MOVES: dict[str, MoveSpec] = {
         MoveSpec(
             "arc",
             "circles around the subject, keeping it framed (alias of orbit)",
-            (MoveParam("degrees", 20.0, "deg", "arc travelled; positive moves right"),),
+            (_ORBIT_DEGREES,),
             _orbit,
         ),
         MoveSpec(
