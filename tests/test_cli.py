@@ -166,6 +166,9 @@ def _bad_cases(tmp_path: Path, photo: Path, depth: Path) -> list[tuple[list[str]
         (["render", str(photo), *base, "--duration", "-1"], 2, "duration"),
         (["render", str(photo), *base, "--fps", "fast"], 2, "fps"),
         (["render", str(photo), *base, "--focal-mm", "20", "--fov", "60"], 2, "either"),
+        (["render", str(photo), *base, "--target", "0.5"], 2, "X,Y"),
+        (["render", str(photo), *base, "--target", "0.5,1.5"], 2, "0..1"),
+        (["render", str(photo), *base, "--target-depth", "-2"], 2, "--target-depth"),
         (
             ["render", str(photo), "--depth", str(depth), "-o", str(tmp_path / "no" / "x.mp4"), *SMALL],
             1,
@@ -214,3 +217,22 @@ def test_traceback_free_in_a_real_process(tmp_path: Path):
         timeout=120,
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_target_picks_the_subject_the_moves_frame(small_example):
+    from stillcam.camera import Camera, fit_output_camera
+    from stillcam.pipeline import RenderOptions, ShotSettings, move_context, plan_shot
+    from stillcam.render.frame import project_vertices
+
+    picture, depth = small_example
+    shot = ShotSettings(move="orbit", params=("degrees=25",), target="0.3,0.7", duration=1.0)
+    _, path = plan_shot(picture, depth, RenderOptions(shot=shot))
+    source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
+    context = move_context(fit_output_camera(source, picture.width, picture.height), source, depth.z, shot)
+    first = path.cameras[0]
+    pixel = np.array([0.3 * first.width - 0.5, 0.7 * first.height - 0.5])
+    # The subject sits on that pixel's ray, at the depth map's depth there (the red sphere).
+    np.testing.assert_allclose(project_vertices(context.target[None], first)[0, :2], pixel, atol=1e-6)
+    assert 3.0 < context.subject_depth < 5.0
+    for camera in path.cameras:
+        np.testing.assert_allclose(project_vertices(context.target[None], camera)[0, :2], pixel, atol=0.5)

@@ -79,6 +79,19 @@ class ShotSettings:
         metadata={"help": "the photo's horizontal field of view in degrees (alternative to --focal-mm)"},
     )
     first_frame: int = field(default=FIRST_FRAME, metadata={"help": "number of the first frame"})
+    target: str | None = field(
+        default=None,
+        metadata={
+            "metavar": "X,Y",
+            "help": "the subject, in normalised frame coordinates (0,0 top left, 1,1 bottom "
+            "right); framing moves keep it on its pixel, fractions are of its distance "
+            "(default: the median depth of the frame's central third, on the axis)",
+        },
+    )
+    target_depth: float | None = field(
+        default=None,
+        metadata={"help": "metres to the subject along the optical axis (default: from the depth map)"},
+    )
 
 
 _SECTIONS = {
@@ -171,7 +184,7 @@ def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tupl
     width, height = parse_size(shot.size, picture.width, picture.height)
     source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
     start = fit_output_camera(source, width, height)
-    context = MoveContext(start, subject_depth(depth.z))
+    context = move_context(start, source, depth.z, shot)
     path = build_path(
         shot.move,
         parse_move_params(shot.params),
@@ -182,6 +195,31 @@ def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tupl
         first_frame=shot.first_frame,
     )
     return scene_for(picture, depth, source, path.cameras, options), path
+
+
+def move_context(start: Camera, source: Camera, z: np.ndarray, shot: ShotSettings) -> MoveContext:
+    """The moves' subject: ``--target`` / ``--target-depth``, else the central third's median."""
+    if shot.target_depth is not None and not 0.0 < shot.target_depth < 1e6:
+        raise InputError(f"--target-depth {shot.target_depth}: give a distance in metres > 0")
+    if shot.target is None:
+        depth = shot.target_depth if shot.target_depth is not None else subject_depth(z)
+        return MoveContext(start, float(depth))
+    try:
+        x, y = (float(v) for v in shot.target.split(","))
+    except ValueError:
+        raise InputError(f"--target {shot.target!r}: expected X,Y, e.g. --target 0.5,0.4") from None
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+        raise InputError(f"--target {shot.target}: X and Y are fractions of the frame, 0..1")
+    ray = np.array(
+        [(x * start.width - 0.5 - start.cx) / start.fx, (y * start.height - 0.5 - start.cy) / start.fy, 1.0]
+    )
+    if shot.target_depth is not None:
+        depth = float(shot.target_depth)
+    else:  # the depth map's median in a 5 x 5 window at the target's pixel of the photo
+        u = int(np.clip(round(ray[0] * source.fx + source.cx), 0, source.width - 1))
+        v = int(np.clip(round(ray[1] * source.fy + source.cy), 0, source.height - 1))
+        depth = float(np.median(z[max(v - 2, 0) : v + 3, max(u - 2, 0) : u + 3]))
+    return MoveContext(start, depth, ray * depth)
 
 
 def scene_for(

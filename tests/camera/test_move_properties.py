@@ -17,8 +17,9 @@ depths = st.floats(0.5, 50.0)
 easings = st.sampled_from(["linear", "ease-in", "ease-out", "ease-in-out"])
 
 
-def _path(move, params, depth, easing="linear", seconds=2.0):
-    return build_path(move, params, MoveContext(CAMERA, depth), duration_s=seconds, fps=FPS, easing=easing)
+def _path(move, params, depth, easing="linear", seconds=2.0, target=None):
+    context = MoveContext(CAMERA, depth, target)
+    return build_path(move, params, context, duration_s=seconds, fps=FPS, easing=easing)
 
 
 def _params(name, draw):
@@ -102,10 +103,17 @@ def test_dolly_zoom_keeps_the_subject_size_within_half_a_percent(fraction, depth
 @settings(max_examples=20, deadline=None)
 def test_target_moves_keep_the_subject_on_the_same_pixel(name, data, depth):
     params = _params(name, data.draw)
-    target = np.array([[0.0, 0.0, depth]])
-    for camera in _path(name, params, depth).cameras:
-        pixel = project_vertices(target, camera)[0]
-        assert abs(pixel[0] - CAMERA.cx) <= 0.5 and abs(pixel[1] - CAMERA.cy) <= 0.5
+    # On the axis (the default subject) or anywhere in the frame (--target).
+    x, y = data.draw(st.floats(0.05, 0.95)), data.draw(st.floats(0.05, 0.95))
+    ray = np.array(
+        [(x * CAMERA.width - CAMERA.cx) / CAMERA.fx, (y * CAMERA.height - CAMERA.cy) / CAMERA.fy, 1.0]
+    )
+    target = data.draw(st.sampled_from([None, ray * depth]))
+    point = np.array([[0.0, 0.0, depth]]) if target is None else target[None]
+    start = project_vertices(point, CAMERA)[0]
+    for camera in _path(name, params, depth, target=target).cameras:
+        pixel = project_vertices(point, camera)[0]
+        assert abs(pixel[0] - start[0]) <= 0.5 and abs(pixel[1] - start[1]) <= 0.5
 
 
 def test_handheld_same_seed_same_shake_other_seed_differs():

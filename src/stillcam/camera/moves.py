@@ -40,16 +40,30 @@ class MoveContext:
 
     Attributes:
         camera: the starting camera (the output camera at the photo's viewpoint).
-        subject_depth: metres along the optical axis to the subject (the move's target).
+        subject_depth: metres along the optical axis to the subject (fractions of moves are
+            fractions of this distance).
+        target_point: (3,) world point the framing moves keep on its starting pixel; None =
+            on the optical axis at ``subject_depth``.
     """
 
     camera: Camera
     subject_depth: float
+    target_point: np.ndarray | None = None
 
     @property
     def target(self) -> np.ndarray:
-        """(3,) world point the moves frame: on the optical axis at the subject depth."""
-        return np.array([0.0, 0.0, self.subject_depth])
+        """(3,) world point the framing moves (orbit, arc, swing, crane, lemniscate) keep framed."""
+        if self.target_point is None:
+            return np.array([0.0, 0.0, self.subject_depth])
+        return np.asarray(self.target_point, dtype=np.float64)
+
+
+def _framing(position: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Pose at ``position`` that keeps ``target`` on the pixel where the start camera (identity
+    pose) sees it, with the world's up kept up: look_at(position) times look_at(origin)^T."""
+    pose = look_at(position, target)
+    pose[:3, :3] = pose[:3, :3] @ look_at(np.zeros(3), target)[:3, :3].T
+    return pose
 
 
 #: (eased progress s in [0, 1], time t in seconds since the first frame, context, resolved
@@ -109,9 +123,7 @@ def _tilt(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -
 
 def _orbit(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
     # Travel right around the target = rotate the camera (and its offset) by -angle about y.
-    rotation = rotation_y(-s * float(p["degrees"]))
-    position = ctx.target + rotation @ np.array([0.0, 0.0, -ctx.subject_depth])
-    return pose_from(rotation, position), 1.0
+    return _around(ctx, s * float(p["degrees"])), 1.0
 
 
 def _spiral(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
@@ -148,7 +160,7 @@ def _slide(axis: np.ndarray) -> MoveFunction:
 
 def _crane(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
     position = np.array([0.0, -s * _travel(ctx, p), 0.0])
-    return look_at(position, ctx.target), 1.0
+    return _framing(position, ctx.target), 1.0
 
 
 def _dolly_zoom(
@@ -164,8 +176,8 @@ def _dolly_zoom(
 
 def _around(ctx: MoveContext, degrees: float) -> np.ndarray:
     """Pose on the circle around the target, ``degrees`` to the right, looking at it."""
-    rotation = rotation_y(-degrees)
-    return pose_from(rotation, ctx.target + rotation @ np.array([0.0, 0.0, -ctx.subject_depth]))
+    rotation = rotation_y(-degrees)  # about the vertical through the target
+    return pose_from(rotation, ctx.target - rotation @ ctx.target)
 
 
 def _swing(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:
@@ -182,7 +194,7 @@ def _lemniscate(
     position = np.array(
         [a * math.cos(angle) / denominator, -a * math.sin(angle) * math.cos(angle) / denominator, 0.0]
     )
-    return look_at(position, ctx.target), 1.0
+    return _framing(position, ctx.target), 1.0
 
 
 def _shake(seed: int, t: float, frequency: float) -> np.ndarray:
