@@ -236,3 +236,22 @@ def test_target_picks_the_subject_the_moves_frame(small_example):
     assert 3.0 < context.subject_depth < 5.0
     for camera in path.cameras:
         np.testing.assert_allclose(project_vertices(context.target[None], camera)[0, :2], pixel, atol=0.5)
+
+
+def test_export_cameras_writes_a_transforms_json_that_reads_back(tmp_path: Path, photo_files, capsys):
+    from stillcam.camera.transforms import read_transforms
+
+    argv = [
+        *_render(*photo_files, tmp_path / "c.####.png", "--move", "orbit"),
+        "--export-cameras",
+        str(tmp_path / "cams.json"),
+    ]
+    code, err = _run(argv, capsys)
+    assert code == 0, err
+    data = json.loads((tmp_path / "cams.json").read_text())
+    assert [f["file_path"] for f in data["frames"]] == ["c.1001.png", "c.1002.png", "c.1003.png"]
+    path = read_transforms(tmp_path / "cams.json")
+    assert len(path) == 3 and path.cameras[0].width == 64
+    again = [*_render(*photo_files, tmp_path / "d.####.png"), "--export-cameras", str(tmp_path / "cams.json")]
+    code, err = _run(again, capsys)  # the camera file exists now: refused before rendering
+    assert code == 1 and "cams.json" in err and not list(tmp_path.glob("d.*.png"))

@@ -94,6 +94,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "shot.recipe.json is written beside it",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    parser.add_argument(
+        "--export-cameras",
+        metavar="FILE",
+        help="also write the per-frame cameras as a nerfstudio-style transforms.json "
+        "(camera-to-world, OpenGL camera axes; docs/conventions.md)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -158,16 +164,33 @@ def run(argv: Sequence[str] | None = None) -> int:
         _print_moves()
         return 0
     if args.command == "rerender":
-        pipeline.rerender(args.recipe, args.output, overwrite=args.overwrite, quiet=args.quiet)
+        pipeline.rerender(
+            args.recipe,
+            args.output,
+            overwrite=args.overwrite,
+            quiet=args.quiet,
+            export_cameras=args.export_cameras,
+        )
         return 0
     options = options_from(args)
     if args.command == "demo":
         pipeline.demo(
-            args.output, options, example_size=args.example_size, overwrite=args.overwrite, quiet=args.quiet
+            args.output,
+            options,
+            example_size=args.example_size,
+            overwrite=args.overwrite,
+            quiet=args.quiet,
+            export_cameras=args.export_cameras,
         )
     else:
         pipeline.render(
-            args.photo, args.depth, args.output, options, overwrite=args.overwrite, quiet=args.quiet
+            args.photo,
+            args.depth,
+            args.output,
+            options,
+            overwrite=args.overwrite,
+            quiet=args.quiet,
+            export_cameras=args.export_cameras,
         )
     if not args.quiet:
         print(f"wrote {args.output} and its recipe", file=sys.stderr)

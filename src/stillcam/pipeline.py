@@ -21,6 +21,7 @@ from ._version import __version__
 from .camera.camera import Camera, fit_output_camera
 from .camera.moves import MOVES, MoveContext, build_path, parse_move_params, subject_depth
 from .camera.path import CameraPath, Easing
+from .camera.transforms import write_transforms
 from .conventions import FIRST_FRAME, focal_mm_to_px, focal_px_to_mm, parse_fps
 from .depth.convert import DepthMap, DepthSettings, depth_from_raw, resample_depth
 from .errors import InputError, OutputError, RecipeError
@@ -261,15 +262,20 @@ def render_shot(
     *,
     overwrite: bool = False,
     quiet: bool = True,
+    export_cameras: str | Path | None = None,
 ) -> Recipe:
     """Render the shot to ``output`` (video or PNG sequence) and write its recipe beside it.
+
+    With ``export_cameras``, the per-frame cameras also go to that file as a nerfstudio-style
+    ``transforms.json`` (:mod:`stillcam.camera.transforms`).
 
     Rendering of frame n+1 overlaps the encoding of frame n (the encoder runs in a thread).
     Nothing appears under a final name unless the whole output is complete.
     """
     target = parse_output(output)
-    if target.recipe_path.exists() and not overwrite:
-        raise OutputError(f"{target.recipe_path}: already exists; pass --overwrite to replace it")
+    for extra in (target.recipe_path, Path(export_cameras) if export_cameras else None):
+        if extra is not None and extra.exists() and not overwrite:
+            raise OutputError(f"{extra}: already exists; pass --overwrite to replace it")
     renderer = get_renderer(options.render)
     scene, path = plan_shot(picture, depth, options)
     first = path.cameras[0]
@@ -308,6 +314,8 @@ def render_shot(
         output=_output_record(target, path),
     )
     write_recipe(target.recipe_path, recipe)
+    if export_cameras:
+        write_transforms(path, export_cameras, file_pattern=target.frame_pattern)
     return recipe
 
 
@@ -332,6 +340,7 @@ def render(
     *,
     overwrite: bool = False,
     quiet: bool = True,
+    export_cameras: str | Path | None = None,
 ) -> Recipe:
     """One call: render ``photo`` with its ``depth`` file to ``output``; returns the recipe.
 
@@ -344,7 +353,16 @@ def render(
         "photo": {"path": str(Path(photo).resolve()), "sha256": picture.sha256},
         "depth": {"path": str(Path(depth).resolve()), "sha256": depth_map.sha256},
     }
-    return render_shot(picture, depth_map, output, options, inputs, overwrite=overwrite, quiet=quiet)
+    return render_shot(
+        picture,
+        depth_map,
+        output,
+        options,
+        inputs,
+        overwrite=overwrite,
+        quiet=quiet,
+        export_cameras=export_cameras,
+    )
 
 
 def demo_inputs(size: str, options: RenderOptions) -> tuple[Picture, DepthMap, dict[str, Any]]:
@@ -362,11 +380,21 @@ def demo(
     example_size: str = "1920x1080",
     overwrite: bool = False,
     quiet: bool = True,
+    export_cameras: str | Path | None = None,
 ) -> Recipe:
     """Render the bundled example (no files, no network, no model) to ``output``."""
     options = options or RenderOptions()
     picture, depth, inputs = demo_inputs(example_size, options)
-    return render_shot(picture, depth, output, options, inputs, overwrite=overwrite, quiet=quiet)
+    return render_shot(
+        picture,
+        depth,
+        output,
+        options,
+        inputs,
+        overwrite=overwrite,
+        quiet=quiet,
+        export_cameras=export_cameras,
+    )
 
 
 def _checked_file(record: dict[str, Any], role: str, recipe_dir: Path) -> Path:
@@ -381,7 +409,12 @@ def _checked_file(record: dict[str, Any], role: str, recipe_dir: Path) -> Path:
 
 
 def rerender(
-    recipe_path: str | Path, output: str | Path, *, overwrite: bool = False, quiet: bool = True
+    recipe_path: str | Path,
+    output: str | Path,
+    *,
+    overwrite: bool = False,
+    quiet: bool = True,
+    export_cameras: str | Path | None = None,
 ) -> Recipe:
     """Render again exactly what ``recipe_path`` describes, to ``output``.
 
@@ -401,4 +434,13 @@ def rerender(
         depth_file = _checked_file(recipe.inputs["depth"], "depth", recipe_path.parent)
         picture, depth = load_inputs(photo, depth_file, options)
         inputs = recipe.inputs
-    return render_shot(picture, depth, output, options, inputs, overwrite=overwrite, quiet=quiet)
+    return render_shot(
+        picture,
+        depth,
+        output,
+        options,
+        inputs,
+        overwrite=overwrite,
+        quiet=quiet,
+        export_cameras=export_cameras,
+    )

@@ -34,6 +34,16 @@ class OutputTarget:
         return self.path.with_name(_HASHES.sub(f"{number:0{self.padding}d}", name, count=1))
 
     @property
+    def frame_pattern(self) -> str:
+        """``str.format`` pattern naming each frame by ``number``: ``shot.{number:04d}.png``
+        for sequences, ``shot.mp4#{number}`` for videos."""
+        name = self.path.name.replace("{", "{{").replace("}", "}}")
+        if self.kind == "video":
+            return name + "#{number}"
+        name = _PRINTF.sub("#" * self.padding, name)
+        return _HASHES.sub(f"{{number:0{self.padding}d}}", name, count=1)
+
+    @property
     def recipe_path(self) -> Path:
         """``shot.recipe.json`` beside ``shot.mp4`` or ``shot.####.png``."""
         name = self.path.name
