@@ -14,8 +14,6 @@ Floats are written with Python's shortest round-tripping repr, so write -> read 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..conventions import OPENCV_TO_OPENGL
-from ..errors import InputError, OutputError
+from ..errors import InputError
 from .camera import Camera
 from .path import CameraPath
 
@@ -65,17 +63,10 @@ def transforms_dict(path: CameraPath, *, file_pattern: str = "frame.{number}.png
 
 def write_transforms(path: CameraPath, file: str | Path, *, file_pattern: str = "frame.{number}.png") -> None:
     """Write ``path`` as ``transforms.json`` to ``file`` (temporary file, then rename)."""
-    file = Path(file)
-    text = json.dumps(transforms_dict(path, file_pattern=file_pattern), indent=1) + "\n"
-    try:
-        handle, tmp = tempfile.mkstemp(prefix=f".{file.name}.partial-", dir=file.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        from ..output.writers import publish
+    from ..output.writers import write_text_atomic  # output imports camera: import late
 
-        publish(Path(tmp), file)
-    except OSError as exc:
-        raise OutputError(f"{file}: cannot write cameras ({exc.strerror})") from None
+    text = json.dumps(transforms_dict(path, file_pattern=file_pattern), indent=1) + "\n"
+    write_text_atomic(Path(file), text, "cameras")
 
 
 def read_transforms(file: str | Path) -> CameraPath:

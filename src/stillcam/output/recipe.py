@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError, RecipeError
-from .writers import publish
+from ..errors import RecipeError
+from .writers import write_text_atomic
 
 RECIPE_FORMAT = 1
 
@@ -39,14 +37,7 @@ class Recipe:
 
 def write_recipe(path: Path, recipe: Recipe) -> None:
     """Write ``recipe`` as JSON to ``path`` atomically (temporary file, then rename)."""
-    text = json.dumps(asdict(recipe), indent=2, sort_keys=True) + "\n"
-    try:
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=path.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        publish(Path(tmp), path)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write recipe ({exc.strerror})") from None
+    write_text_atomic(path, json.dumps(asdict(recipe), indent=2, sort_keys=True) + "\n", "recipe")
 
 
 def read_recipe(path: str | Path) -> Recipe:

@@ -85,6 +85,22 @@ def publish(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
+def write_text_atomic(path: Path, text: str, what: str) -> None:
+    """Write ``text`` to ``path`` through a hidden temporary file renamed into place; on
+    failure no file is left behind and :class:`OutputError` names ``what`` was being written."""
+    tmp: Path | None = None
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=path.parent)
+        tmp = Path(name)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        publish(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write {what} ({exc.strerror})") from None
+
+
 def _check_destination(path: Path, overwrite: bool) -> None:
     if not path.parent.exists():
         raise OutputError(f"{path.parent}: output folder does not exist; create it first")
