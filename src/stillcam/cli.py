@@ -77,12 +77,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 def options_from(namespace: argparse.Namespace) -> RenderOptions:
     """Build :class:`RenderOptions` from parsed arguments."""
-    sections = {}
-    for name, section in _SECTIONS.items():
-        values = {f.name: getattr(namespace, f.name) for f in dataclasses.fields(section)}
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        sections[name] = section(**values)
-    return RenderOptions(**sections)
+    names = [f.name for section in _SECTIONS.values() for f in dataclasses.fields(section)]
+    return RenderOptions.from_fields({name: getattr(namespace, name) for name in names})
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -116,6 +116,23 @@ class RenderOptions:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_fields(cls, values: Mapping[str, Any]) -> RenderOptions:
+        """Options from flat field names (``stride=1``, ``move="pan"``), each routed to its
+        section; missing fields keep their defaults, lists become tuples.
+
+        Raises:
+            InputError: a name that is no option's, with the valid ones listed.
+        """
+        owners = {f.name: name for name, section in _SECTIONS.items() for f in fields(section)}
+        unknown = sorted(set(values) - set(owners))
+        if unknown:
+            raise InputError(f"unknown option {unknown[0]!r}; valid options: {', '.join(sorted(owners))}")
+        grouped: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+        for key, value in values.items():
+            grouped[owners[key]][key] = tuple(value) if isinstance(value, list) else value
+        return cls(**{name: _SECTIONS[name](**group) for name, group in grouped.items()})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RenderOptions:

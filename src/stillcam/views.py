@@ -17,20 +17,8 @@ from .depth.convert import DepthMap
 from .errors import DepthError, InputError
 from .io.hashing import sha256_array
 from .io.image import picture_from_array
-from .pipeline import _SECTIONS, RenderOptions, display_frame, scene_for
+from .pipeline import RenderOptions, display_frame, scene_for
 from .render.registry import get_renderer
-
-
-def _options_from_keywords(options: dict[str, Any]) -> RenderOptions:
-    """Route flat keyword options (``stride=1``, ``supersample=2``) to their option sections."""
-    owners = {f.name: name for name, section in _SECTIONS.items() for f in dataclasses.fields(section)}
-    unknown = sorted(set(options) - set(owners))
-    if unknown:
-        raise InputError(f"unknown option {unknown[0]!r}; valid options: {', '.join(sorted(owners))}")
-    grouped: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
-    for key, value in options.items():
-        grouped[owners[key]][key] = value
-    return RenderOptions(**{name: _SECTIONS[name](**values) for name, values in grouped.items()})
 
 
 def _check_arrays(image: np.ndarray, depth: np.ndarray, K: np.ndarray) -> None:
@@ -77,7 +65,7 @@ def render_views(
     """
     image, depth, K = np.asarray(image), np.asarray(depth, np.float32), np.asarray(K, np.float64)
     _check_arrays(image, depth, K)
-    settings = _options_from_keywords(options)
+    settings = RenderOptions.from_fields(options)
     h, w = depth.shape
     source = Camera(w, h, float(K[0, 0]), float(K[1, 1]), float(K[0, 2]), float(K[1, 2]))
     start = source if size is None else fit_output_camera(source, int(size[0]), int(size[1]))
