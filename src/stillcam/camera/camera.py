@@ -74,17 +74,6 @@ class Camera:
             cy=(self.cy + 0.5) * factor - 0.5,
         )
 
-    def to_dict(self) -> dict:
-        return {
-            "width": self.width,
-            "height": self.height,
-            "fx": self.fx,
-            "fy": self.fy,
-            "cx": self.cx,
-            "cy": self.cy,
-            "pose": self.pose.tolist(),
-        }
-
 
 def fit_output_camera(source: Camera, width: int, height: int) -> Camera:
     """The camera whose frame is the centre crop of ``source`` at ``width`` x ``height``.

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from numba import njit, prange
 
@@ -207,8 +206,3 @@ class CpuRenderer:
         front, back = rasterize_cpu(screen, scene.uvs, scene.alphas, scene.triangles, view.width, view.height)
         rgb, alpha = _shade(scene.texture, front, back)
         return downsample(Frame(rgb, front[0].astype(np.float32), alpha), self.supersample)
-
-
-def thread_count() -> int:
-    """Threads numba's parallel loops use."""
-    return int(numba.get_num_threads())

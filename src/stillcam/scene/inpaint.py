@@ -22,7 +22,6 @@ from ..errors import InputError
 FillName = Literal["telea", "ns", "propagate", "nearest", "none"]
 FILLS: tuple[str, ...] = get_args(FillName)
 OutpaintName = Literal["propagate", "nearest", "telea", "ns"]
-OUTPAINTS: tuple[str, ...] = get_args(OutpaintName)
 
 #: (image (H, W, 3) float32 in [0, 1], known (H, W) bool) -> filled (H, W, 3) float32; known
 #: pixels are returned unchanged.
