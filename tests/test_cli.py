@@ -169,6 +169,11 @@ def _bad_cases(tmp_path: Path, photo: Path, depth: Path) -> list[tuple[list[str]
         (["render", str(photo), *base, "--target", "0.5"], 2, "X,Y"),
         (["render", str(photo), *base, "--target", "0.5,1.5"], 2, "0..1"),
         (["render", str(photo), *base, "--target-depth", "-2"], 2, "--target-depth"),
+        (["render", str(photo), *base, "--move", "pan then tilt", "--set", "degrees=3"], 2, "single move"),
+        (["render", str(photo), *base, "--move", "pan(degrees=2"], 2, "cannot read"),
+        (["render", str(photo), *base, "--easing", "bezier(2,0,0,1)"], 2, "time moves forward"),
+        (["render", str(photo), *base, "--path", str(tmp_path / "none.yaml")], 2, "no such file"),
+        (["render", str(photo), *base, "--path", str(depth), "--move", "pan"], 2, "not both"),
         (
             ["render", str(photo), "--depth", str(depth), "-o", str(tmp_path / "no" / "x.mp4"), *SMALL],
             1,
@@ -255,3 +260,56 @@ def test_export_cameras_writes_a_transforms_json_that_reads_back(tmp_path: Path,
     again = [*_render(*photo_files, tmp_path / "d.####.png"), "--export-cameras", str(tmp_path / "cams.json")]
     code, err = _run(again, capsys)  # the camera file exists now: refused before rendering
     assert code == 1 and "cams.json" in err and not list(tmp_path.glob("d.*.png"))
+
+
+def test_a_shot_file_renders_what_the_move_expression_does(tmp_path: Path, photo_files, capsys):
+    expression = "dolly-in(fraction=0.1, frames=3) then orbit(degrees=8, frames=2) + handheld(seed=5)"
+    code, err = _run([*_render(*photo_files, tmp_path / "e.mp4", "--move", expression)], capsys)
+    assert code == 0, err
+    shot = tmp_path / "shot.yaml"
+    shot.write_text(
+        "segments:\n"
+        "  - {move: dolly-in, params: {fraction: 0.1}, frames: 3}\n"
+        "  - {move: orbit, params: {degrees: 8}, frames: 2, layers: [{move: handheld, params: {seed: 5}}]}\n"
+    )
+    code, err = _run([*_render(*photo_files, tmp_path / "f.mp4", "--path", str(shot))], capsys)
+    assert code == 0, err
+    first, second = _decoded(tmp_path / "e.mp4"), _decoded(tmp_path / "f.mp4")
+    assert len(first) == 5 and all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    recipe = json.loads((tmp_path / "f.recipe.json").read_text())
+    assert recipe["inputs"]["path"]["sha256"] and recipe["options"]["shot"]["path"] == str(shot)
+    shot.write_text(shot.read_text().replace("seed: 5", "seed: 6"))
+    code, err = _run(["rerender", str(tmp_path / "f.recipe.json"), "-o", str(tmp_path / "g.mp4")], capsys)
+    assert code == 2 and "camera file" in err and "changed" in err
+
+
+def test_a_transforms_json_renders_the_cameras_it_holds(tmp_path: Path, photo_files, capsys):
+    argv = [*_render(*photo_files, tmp_path / "a.mp4", "--move", "orbit + handheld")]
+    code, err = _run([*argv, "--export-cameras", str(tmp_path / "cams.json")], capsys)
+    assert code == 0, err
+    code, err = _run(
+        [
+            "render",
+            str(photo_files[0]),
+            "--depth",
+            str(photo_files[1]),
+            "-o",
+            str(tmp_path / "b.mp4"),
+            "--path",
+            str(tmp_path / "cams.json"),
+            "--quiet",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    first, second = _decoded(tmp_path / "a.mp4"), _decoded(tmp_path / "b.mp4")
+    assert len(first) == 3 and all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    code, err = _run(
+        [
+            *_render(*photo_files, tmp_path / "c.mp4", "--path", str(tmp_path / "cams.json")),
+            "--size",
+            "64x64",
+        ],
+        capsys,
+    )
+    assert code == 2 and "aspect" in err

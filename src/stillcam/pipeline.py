@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import deque
@@ -19,9 +20,10 @@ import numpy as np
 from ._progress import DelayedProgress
 from ._version import __version__
 from .camera.camera import Camera, fit_output_camera
-from .camera.moves import MOVES, MoveContext, build_path, parse_move_params, subject_depth
-from .camera.path import CameraPath, Easing
-from .camera.transforms import write_transforms
+from .camera.moves import MoveContext, parse_move_params, subject_depth
+from .camera.path import EASINGS, CameraPath
+from .camera.shot import Shot, build_shot_path, check_shot, parse_move_expression, read_shot_file
+from .camera.transforms import read_transforms, write_transforms
 from .conventions import FIRST_FRAME, focal_mm_to_px, focal_px_to_mm, parse_fps
 from .depth.convert import DepthMap, DepthSettings, depth_from_raw, resample_depth
 from .errors import InputError, OutputError, RecipeError
@@ -45,9 +47,23 @@ SIZES: dict[str, tuple[int, int]] = {"HD": (1920, 1080), "UHD": (3840, 2160), "D
 class ShotSettings:
     """The move, its timing and the output frame. Field docs become ``--help`` text."""
 
-    move: str = field(
-        default="dolly-in",
-        metadata={"help": f"camera move: {', '.join(MOVES)} (parameters: `stillcam moves`)"},
+    move: str | None = field(
+        default=None,
+        metadata={
+            "metavar": "MOVES",
+            "help": "camera move (default: dolly-in): a name from `stillcam moves`, or a sequence "
+            "and layers, e.g. 'dolly-in(fraction=0.2, duration=2) then pan(degrees=15) + "
+            "handheld(seed=3)' (docs/moves.md)",
+        },
+    )
+    path: str | None = field(
+        default=None,
+        metadata={
+            "metavar": "FILE",
+            "help": "take the camera from a file instead of --move: a shot file (.yaml/.json: "
+            "segments or keyframes, docs/moves.md) or a nerfstudio-style transforms.json; "
+            "its fps, first frame and length win over the options",
+        },
     )
     params: tuple[str, ...] = field(
         default=(),
@@ -59,7 +75,13 @@ class ShotSettings:
     )
     duration: float = field(default=4.0, metadata={"help": "shot length in seconds"})
     fps: str = field(default="24", metadata={"help": "frame rate, exact: 24, 25, 24000/1001 or 23.976"})
-    easing: Easing = field(default="ease-in-out", metadata={"help": "speed curve of the move"})
+    easing: str = field(
+        default="ease-in-out",
+        metadata={
+            "help": f"speed curve of the moves that set none: {', '.join(EASINGS)}, or "
+            "bezier(x1,y1,x2,y2) handles"
+        },
+    )
     size: str = field(
         default="source",
         metadata={
@@ -197,22 +219,77 @@ def load_inputs(photo: str | Path, depth: str | Path, options: RenderOptions) ->
 def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tuple[Scene, CameraPath]:
     """Build the scene and the per-frame cameras (cheap checks first, then the mesh)."""
     shot = options.shot
+    source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
+    path = camera_path(source, depth.z, shot)
+    return scene_for(picture, depth, source, path.cameras, options), path
+
+
+def shot_plan(shot: ShotSettings) -> Shot | CameraPath:
+    """What the camera does: the ``--path`` file's shot or cameras, else ``--move``/``--set``."""
+    if shot.path is not None:
+        if shot.move is not None or shot.params:
+            raise InputError("give --move/--set or --path, not both (the file holds the whole move)")
+        if _is_transforms(Path(shot.path)):
+            return read_transforms(shot.path, fps=parse_fps(shot.fps), first_frame=shot.first_frame)
+        return read_shot_file(shot.path)
+    segments = parse_move_expression(shot.move or "dolly-in")
+    if shot.params:
+        if len(segments) != 1:
+            raise InputError(
+                "--set applies to a single move; write parameters into --move, e.g. pan(degrees=20)"
+            )
+        segments = (replace(segments[0], params={**segments[0].params, **parse_move_params(shot.params)}),)
+    return check_shot(Shot(segments=segments))
+
+
+def _is_transforms(file: Path) -> bool:
+    """A ``.json`` whose top level has ``frames`` (a shot file cannot have that key)."""
+    if file.suffix.lower() != ".json" or not file.is_file():
+        return False
+    try:
+        return "frames" in json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def camera_path(source: Camera, z: np.ndarray, shot: ShotSettings, *, amount: float = 1.0) -> CameraPath:
+    """The per-frame cameras of the shot, seen from the photo's camera ``source``.
+
+    Args:
+        source: the photo's camera (world origin).
+        z: (H, W) float32 depth of the photo in metres (for the subject).
+        shot: the move options.
+        amount: in [0, 1], how much of the move to play (the motion-safety clamp).
+    """
     if shot.first_frame < 0:
         raise InputError(f"--first-frame must be >= 0, got {shot.first_frame}")
-    width, height = parse_size(shot.size, picture.width, picture.height)
-    source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
+    width, height = parse_size(shot.size, source.width, source.height)
+    plan = shot_plan(shot)
+    if isinstance(plan, CameraPath):
+        return _imported(plan, shot, width, height)
     start = fit_output_camera(source, width, height)
-    context = move_context(start, source, depth.z, shot)
-    path = build_path(
-        shot.move,
-        parse_move_params(shot.params),
-        context,
-        duration_s=shot.duration,
+    return build_shot_path(
+        plan,
+        move_context(start, source, z, shot),
         fps=parse_fps(shot.fps),
+        duration_s=shot.duration,
         easing=shot.easing,
         first_frame=shot.first_frame,
+        amount=amount,
     )
-    return scene_for(picture, depth, source, path.cameras, options), path
+
+
+def _imported(path: CameraPath, shot: ShotSettings, width: int, height: int) -> CameraPath:
+    """Cameras from a transforms.json at their own size, or resized to an explicit ``--size``."""
+    first = path.cameras[0]
+    if shot.size == "source" or (width, height) == (first.width, first.height):
+        return path
+    if abs(width / height - first.width / first.height) > 0.01 * first.width / first.height:
+        raise InputError(
+            f"--size {shot.size} has another aspect ratio than the camera file's "
+            f"{first.width}x{first.height}; give a size with the same aspect, or leave --size out"
+        )
+    return replace(path, cameras=tuple(c.resized(width, height) for c in path.cameras))
 
 
 def move_context(start: Camera, source: Camera, z: np.ndarray, shot: ShotSettings) -> MoveContext:
@@ -369,6 +446,7 @@ def render(
     inputs = {
         "photo": {"path": str(Path(photo).resolve()), "sha256": picture.sha256},
         "depth": {"path": str(Path(depth).resolve()), "sha256": depth_map.sha256},
+        **_path_input(options.shot),
     }
     return render_shot(
         picture,
@@ -387,7 +465,18 @@ def demo_inputs(size: str, options: RenderOptions) -> tuple[Picture, DepthMap, d
     width, height = parse_size(size, 1920, 1080)
     picture, depth = example_inputs(width, height)
     picture = _with_lens(picture, options.shot)
-    return picture, depth, {"example": {"width": width, "height": height, "sha256": picture.sha256}}
+    example = {"width": width, "height": height, "sha256": picture.sha256}
+    return picture, depth, {"example": example, **_path_input(options.shot)}
+
+
+def _path_input(shot: ShotSettings) -> dict[str, Any]:
+    """The recipe's record of the ``--path`` camera file (re-renders check it is unchanged)."""
+    if shot.path is None:
+        return {}
+    file = Path(shot.path)
+    if not file.is_file():
+        raise InputError(f"--path {shot.path}: no such file; give a shot file or a transforms.json")
+    return {"path": {"path": str(file.resolve()), "sha256": sha256_file(file)}}
 
 
 def demo(
@@ -441,6 +530,9 @@ def rerender(
     recipe_path = Path(recipe_path)
     recipe = read_recipe(recipe_path)
     options = RenderOptions.from_dict(recipe.options)
+    if "path" in recipe.inputs:
+        camera_file = _checked_file(recipe.inputs["path"], "camera file", recipe_path.parent)
+        options = replace(options, shot=replace(options.shot, path=str(camera_file)))
     if "example" in recipe.inputs:
         record = recipe.inputs["example"]
         picture, depth, inputs = demo_inputs(f"{record['width']}x{record['height']}", options)

@@ -6,12 +6,22 @@ from .moves import (
     MoveContext,
     MoveParam,
     MoveSpec,
-    build_path,
     get_move,
     parse_move_params,
     subject_depth,
 )
 from .path import EASINGS, CameraPath, Easing, ease, frame_count
+from .shot import (
+    Keyframe,
+    MoveStep,
+    Segment,
+    Shot,
+    build_path,
+    build_shot_path,
+    parse_move_expression,
+    read_shot_file,
+    write_shot_file,
+)
 
 __all__ = [
     "EASINGS",
@@ -22,7 +32,15 @@ __all__ = [
     "MoveContext",
     "MoveParam",
     "MoveSpec",
+    "Keyframe",
+    "MoveStep",
+    "Segment",
+    "Shot",
     "build_path",
+    "build_shot_path",
+    "parse_move_expression",
+    "read_shot_file",
+    "write_shot_file",
     "ease",
     "fit_output_camera",
     "frame_count",

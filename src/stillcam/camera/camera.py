@@ -62,6 +62,19 @@ class Camera:
         """The same camera with its focal length multiplied by ``factor`` (principal point kept)."""
         return replace(self, fx=self.fx * factor, fy=self.fy * factor)
 
+    def resized(self, width: int, height: int) -> Camera:
+        """The same view sampled on a ``width`` x ``height`` grid (pixel edges kept aligned)."""
+        sx, sy = width / self.width, height / self.height
+        return replace(
+            self,
+            width=width,
+            height=height,
+            fx=self.fx * sx,
+            fy=self.fy * sy,
+            cx=(self.cx + 0.5) * sx - 0.5,
+            cy=(self.cy + 0.5) * sy - 0.5,
+        )
+
     def scaled(self, factor: int) -> Camera:
         """The same view sampled ``factor`` times denser (for supersampling)."""
         return replace(

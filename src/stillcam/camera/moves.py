@@ -1,8 +1,8 @@
 """The move library: each move is a pure function of eased progress -> (pose, zoom).
 
 A move is described by a :class:`MoveSpec` (name, summary, parameters with units and
-defaults) and registered in :data:`MOVES`. :func:`build_path` turns a move, its parameters
-and the shot's timing into a :class:`~stillcam.camera.path.CameraPath`.
+defaults) and registered in :data:`MOVES`. :func:`stillcam.camera.shot.build_path` turns a move, its
+parameters and the shot's timing into a :class:`~stillcam.camera.path.CameraPath`.
 
 Direction conventions (docs/moves.md): pan + = look right, tilt + = look up, roll + = clockwise,
 orbit + = the camera travels to the right around the target, dolly-in = towards the subject,
@@ -14,14 +14,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
-from ..conventions import FIRST_FRAME
 from ..errors import MoveError
 from .camera import Camera, look_at, pose_from, rotation_x, rotation_y
-from .path import CameraPath, ease, frame_count
 
 
 @dataclass(frozen=True)
@@ -388,29 +385,3 @@ def subject_depth(z: np.ndarray) -> float:
     h, w = z.shape
     centre = z[h // 3 : max(h // 3 + 1, 2 * h // 3), w // 3 : max(w // 3 + 1, 2 * w // 3)]
     return float(np.median(centre))
-
-
-def build_path(
-    move: str,
-    params: Mapping[str, float | None],
-    context: MoveContext,
-    *,
-    duration_s: float,
-    fps: Fraction,
-    easing: str = "ease-in-out",
-    first_frame: int = FIRST_FRAME,
-) -> CameraPath:
-    """Sample ``move`` at every frame of a ``duration_s`` shot into a :class:`CameraPath`.
-
-    Frame i of n has linear progress i / (n - 1), eased by ``easing``.
-    """
-    spec = get_move(move)
-    resolved = spec.resolve(params)
-    n = frame_count(duration_s, fps)
-    progress = ease(np.linspace(0.0, 1.0, n) if n > 1 else np.zeros(1), easing)
-    start = context.camera
-    cameras = []
-    for index, s in enumerate(progress):
-        pose, zoom = spec.function(float(s), float(index / fps), context, resolved)
-        cameras.append(start.zoomed(zoom).with_pose(start.pose @ pose))
-    return CameraPath(tuple(cameras), fps, first_frame)

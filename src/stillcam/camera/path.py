@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -14,6 +16,7 @@ from ..errors import InputError
 from .camera import Camera
 
 Easing = Literal["linear", "ease-in", "ease-out", "ease-in-out"]
+#: Named easings; any cubic Bézier ``bezier(x1,y1,x2,y2)`` (CSS ``cubic-bezier`` handles) works too.
 EASINGS: tuple[str, ...] = get_args(Easing)
 
 
@@ -28,16 +31,67 @@ _EASING_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "ease-in-out": _ease_in_out,
 }
 
+_BEZIER = re.compile(r"\s*(?:cubic-)?bezier\s*\(([^)]*)\)\s*")
+
+
+def bezier_handles(easing: str) -> tuple[float, float, float, float] | None:
+    """The handles of ``"bezier(x1,y1,x2,y2)"``, None for a named easing.
+
+    Raises:
+        InputError: a malformed Bézier, or x1/x2 outside [0, 1] (time must move forward).
+    """
+    match = _BEZIER.fullmatch(easing)
+    if match is None:
+        return None
+    try:
+        x1, y1, x2, y2 = (float(v) for v in match[1].split(","))
+    except ValueError:
+        raise InputError(f"easing {easing!r}: expected bezier(x1,y1,x2,y2), four numbers") from None
+    if not (0.0 <= x1 <= 1.0 and 0.0 <= x2 <= 1.0) or not all(map(math.isfinite, (y1, y2))):
+        raise InputError(f"easing {easing!r}: x1 and x2 must lie in [0, 1] so that time moves forward")
+    return x1, y1, x2, y2
+
+
+def _bezier(t: np.ndarray, x1: float, y1: float, x2: float, y2: float) -> np.ndarray:
+    """CSS-style cubic Bézier from (0, 0) to (1, 1): solve x(u) = t for u (x is monotonic when
+    x1, x2 are in [0, 1]; bisection, 60 halvings = exact to float64), return y(u)."""
+
+    def curve(u: np.ndarray, a: float, b: float) -> np.ndarray:
+        return 3.0 * a * u * (1.0 - u) ** 2 + 3.0 * b * u**2 * (1.0 - u) + u**3
+
+    low, high = np.zeros_like(t), np.ones_like(t)
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        below = curve(mid, x1, x2) < t
+        low, high = np.where(below, mid, low), np.where(below, high, mid)
+    return curve(0.5 * (low + high), y1, y2)
+
+
+def check_easing(easing: str) -> str:
+    """``easing`` if it is a named easing or a valid ``bezier(...)``; else :class:`InputError`."""
+    if easing not in _EASING_FUNCTIONS and bezier_handles(easing) is None:
+        raise InputError(
+            f"unknown easing {easing!r}; choose one of {', '.join(EASINGS)} or bezier(x1,y1,x2,y2)"
+        )
+    return easing
+
 
 def ease(t: np.ndarray, easing: str) -> np.ndarray:
-    """Map linear progress ``t`` in [0, 1] through a cubic easing curve (0 -> 0, 1 -> 1).
+    """Map linear progress ``t`` in [0, 1] through an easing curve (0 -> 0, 1 -> 1): a named
+    cubic one or ``bezier(x1,y1,x2,y2)`` handles.
 
     >>> ease(np.array([0.0, 0.5, 1.0]), "ease-in-out").tolist()
     [0.0, 0.5, 1.0]
+    >>> ease(np.array([0.0, 0.5, 1.0]), "bezier(0.25,0.25,0.75,0.75)").round(6).tolist()
+    [0.0, 0.5, 1.0]
     """
-    if easing not in _EASING_FUNCTIONS:
-        raise InputError(f"unknown easing {easing!r}; choose one of {', '.join(EASINGS)}")
-    return _EASING_FUNCTIONS[easing](np.asarray(t, dtype=np.float64))
+    t = np.asarray(t, dtype=np.float64)
+    if easing in _EASING_FUNCTIONS:
+        return _EASING_FUNCTIONS[easing](t)
+    handles = bezier_handles(check_easing(easing))
+    assert handles is not None
+    result = _bezier(t, *handles)
+    return np.where(t <= 0.0, 0.0, np.where(t >= 1.0, 1.0, result))
 
 
 def frame_count(duration_s: float, fps: Fraction) -> int:

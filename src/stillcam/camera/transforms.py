@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..conventions import OPENCV_TO_OPENGL
+from ..conventions import FIRST_FRAME, OPENCV_TO_OPENGL
 from ..errors import InputError
 from .camera import Camera
 from .path import CameraPath
@@ -69,11 +69,13 @@ def write_transforms(path: CameraPath, file: str | Path, *, file_pattern: str = 
     write_text_atomic(Path(file), text, "cameras")
 
 
-def read_transforms(file: str | Path) -> CameraPath:
+def read_transforms(
+    file: str | Path, *, fps: Fraction = Fraction(24), first_frame: int = FIRST_FRAME
+) -> CameraPath:
     """Read a ``transforms.json`` (ours or nerfstudio's) into a :class:`CameraPath`.
 
     Frames without their own intrinsics take the top level's; without a ``stillcam`` block the
-    frame rate is 24 and numbering starts at 1001.
+    frame rate is ``fps`` and numbering starts at ``first_frame``.
 
     Raises:
         InputError: unreadable file or missing fields.
@@ -82,7 +84,7 @@ def read_transforms(file: str | Path) -> CameraPath:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         block = data.get("stillcam", {})
-        fps = Fraction(block.get("fps", "24"))
+        fps = Fraction(block.get("fps", fps))
         cameras = []
         for frame in data["frames"]:
             value = {key: frame.get(key, data.get(key)) for key in ("fl_x", "fl_y", "cx", "cy", "w", "h")}
@@ -104,4 +106,4 @@ def read_transforms(file: str | Path) -> CameraPath:
         raise InputError(f"{file}: not a readable transforms.json ({exc!r})") from None
     if not cameras:
         raise InputError(f"{file}: transforms.json has no frames")
-    return CameraPath(tuple(cameras), fps, int(block.get("first_frame", 1001)))
+    return CameraPath(tuple(cameras), fps, int(block.get("first_frame", first_frame)))

@@ -1,0 +1,600 @@
+"""Shots: sequences and layers of moves, keyframes, and the shot file (YAML or JSON).
+
+A :class:`Shot` is either a sequence of move :class:`Segment` s (each with optional layered
+moves, its own easing and duration) or a list of :class:`Keyframe` s, plus layers over the
+whole shot. The same types are the shot file's schema (docs/moves.md, "Shot files"): pydantic
+checks a file's structure, :func:`check_shot` its meaning, :func:`build_shot_path` samples it.
+
+Composition rules (docs/moves.md):
+
+* Sequence - segment k starts where segment k-1 ended (pose and focal). Its move is relative
+  to that camera; fractions are of the distance to the subject from there, and framing moves
+  keep the same world target. Segment 0's first frame is the start camera; every later segment
+  adds its frames after the previous one's last, so frames add up and none is repeated.
+* Layer - a layered move is applied in the camera's own frame on top of the base move
+  (``pose = base @ layer``, focal multiplied), over the same span.
+* Command line: ``dolly-in(fraction=0.2, duration=2) then pan(degrees=15) + handheld(seed=3)``
+  - ``then`` separates segments, ``+`` layers a move on the segment it follows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import field, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import ConfigDict, TypeAdapter, ValidationError, field_validator
+from pydantic.dataclasses import dataclass
+
+from ..conventions import FIRST_FRAME, focal_mm_to_px, parse_fps
+from ..errors import InputError, MoveError
+from .camera import Camera, look_at, pose_from
+from .keyframes import (
+    eased_times,
+    interpolate_keys,
+    rotation_from_angles,
+    rotation_from_quaternion,
+)
+from .moves import MoveContext, get_move
+from .path import CameraPath, check_easing, ease, frame_count
+
+SHOT_FORMAT = 1
+_STRICT = ConfigDict(extra="forbid")
+
+
+def _easing_text(value: Any) -> Any:
+    """A shot file may give a Bézier as four numbers; keep it as ``bezier(x1,y1,x2,y2)``."""
+    if isinstance(value, (list, tuple)):
+        return "bezier(" + ",".join(repr(float(v)) for v in value) + ")"
+    return value
+
+
+@dataclass(frozen=True, config=_STRICT)
+class MoveStep:
+    """A move of the library with its parameters (units per ``stillcam moves``).
+
+    Attributes:
+        move: move name (``stillcam moves``).
+        params: parameter name -> value in the parameter's unit (None = unset).
+        easing: speed curve; None = the segment's (for layers) or the shot's.
+    """
+
+    move: str
+    params: dict[str, float | None] = field(default_factory=dict)
+    easing: str | None = None
+
+    _easing = field_validator("easing", mode="before")(_easing_text)
+
+
+@dataclass(frozen=True, config=_STRICT)
+class Segment(MoveStep):
+    """One move of a sequence, with its own length and layered moves.
+
+    Attributes:
+        frames: length in frames; or
+        duration: length in seconds (``round(duration * fps)`` frames). Neither: the shot's
+            remaining length is shared equally by the segments that give none.
+        layers: moves applied on top of this one, over the same frames.
+    """
+
+    frames: int | None = None
+    duration: float | None = None
+    layers: tuple[MoveStep, ...] = ()
+
+
+@dataclass(frozen=True, config=_STRICT)
+class Keyframe:
+    """A camera key. Position in metres in the world frame (the photo's camera: x right,
+    y down, z forward; docs/conventions.md). At most one of ``look_at``, ``rotation``,
+    ``quaternion``; none = looking like the photo.
+
+    Attributes:
+        frame: absolute frame number (the shot's first frame is 1001 unless set); or
+        time: seconds after the first frame.
+        position: (x, y, z) metres.
+        look_at: (x, y, z) world point to look at, world up (-y) kept up.
+        rotation: (pan, tilt, roll) degrees, the moves' signs: ``Ry(pan) Rx(tilt) Rz(roll)``.
+        quaternion: (w, x, y, z) camera-to-world rotation in OpenCV axes.
+        focal_mm: focal length (35 mm-equivalent, or on the lens filmback when the shot gives
+            one); None = the previous key's (the first key: the shot's lens).
+        easing: speed curve of the interval from this key to the next.
+    """
+
+    position: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    frame: int | None = None
+    time: float | None = None
+    look_at: tuple[float, float, float] | None = None
+    rotation: tuple[float, float, float] | None = None
+    quaternion: tuple[float, float, float, float] | None = None
+    focal_mm: float | None = None
+    easing: str = "linear"
+
+    _easing = field_validator("easing", mode="before")(_easing_text)
+
+
+@dataclass(frozen=True, config=_STRICT)
+class Lens:
+    """The shot camera's lens at the first frame (default: the photo's, fitted to the frame).
+
+    Attributes:
+        focal_mm: focal length in mm: 35 mm-equivalent (diagonal rule), or the real focal on
+            ``filmback_mm`` when that is given.
+        filmback_mm: (width, height) of the film back in mm; the frame's width spans its width.
+    """
+
+    focal_mm: float | None = None
+    filmback_mm: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True, config=_STRICT)
+class Interpolation:
+    """How keyframes are joined: ``position`` catmull-rom (a smooth curve through every key)
+    or linear; ``rotation`` is always slerp (constant angular speed between keys)."""
+
+    position: Literal["catmull-rom", "linear"] = "catmull-rom"
+    rotation: Literal["slerp"] = "slerp"
+
+
+@dataclass(frozen=True, config=_STRICT)
+class Shot:
+    """A whole shot: the shot file's top level.
+
+    Attributes:
+        segments: moves played one after the other; or
+        keyframes: camera keys (at least one).
+        layers: moves applied over the whole shot (e.g. a handheld shake).
+        lens: the lens at the first frame.
+        interpolation: how keyframes are joined.
+        fps: exact frame rate (``"24000/1001"``); None = the command line's.
+        first_frame: number of the first frame; None = the command line's.
+        duration: total seconds; None = the command line's (segments), or up to the last key.
+        easing: default speed curve of the segments; None = the command line's.
+        stillcam_shot: format version of the file (1).
+    """
+
+    segments: tuple[Segment, ...] = ()
+    keyframes: tuple[Keyframe, ...] = ()
+    layers: tuple[MoveStep, ...] = ()
+    lens: Lens = field(default_factory=Lens)
+    interpolation: Interpolation = field(default_factory=Interpolation)
+    fps: str | None = None
+    first_frame: int | None = None
+    duration: float | None = None
+    easing: str | None = None
+    stillcam_shot: int = SHOT_FORMAT
+
+    _easing = field_validator("easing", mode="before")(_easing_text)
+
+    @field_validator("fps", mode="before")
+    @classmethod
+    def _fps_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, (int, float)) else value
+
+
+_ADAPTER = TypeAdapter(Shot)
+
+
+# ----------------------------------------------------------------------------------------
+# Checks
+
+
+def _check_step(step: MoveStep, where: str) -> None:
+    try:
+        get_move(step.move).resolve(step.params)
+        if step.easing is not None:
+            check_easing(step.easing)
+    except InputError as exc:
+        raise MoveError(f"{where}: {exc}") from None
+    for key, value in step.params.items():
+        if value is not None and not math.isfinite(value):
+            raise MoveError(f"{where}: parameter {key} must be finite")
+
+
+def check_shot(shot: Shot) -> Shot:
+    """Check what a schema cannot: move and parameter names, easings, lengths, key order.
+
+    Raises:
+        MoveError: naming the segment, layer or key and what to change.
+    """
+    if shot.stillcam_shot != SHOT_FORMAT:
+        raise MoveError(f"shot format {shot.stillcam_shot} is not supported; this stillcam reads format 1")
+    if bool(shot.segments) == bool(shot.keyframes):
+        raise MoveError("a shot has either segments or keyframes (exactly one of the two)")
+    for name, value in (("fps", shot.fps), ("easing", shot.easing)):
+        if value is not None:
+            try:
+                parse_fps(value) if name == "fps" else check_easing(value)
+            except InputError as exc:
+                raise MoveError(f"shot {name}: {exc}") from None
+    if shot.duration is not None and not 0 < shot.duration < 1e6:
+        raise MoveError(f"shot duration {shot.duration}: give seconds > 0")
+    if shot.first_frame is not None and shot.first_frame < 0:
+        raise MoveError(f"shot first_frame {shot.first_frame}: must be >= 0")
+    _check_segments(shot)
+    _check_keys(shot)
+    if shot.lens.focal_mm is not None and not 1.0 <= shot.lens.focal_mm <= 5000.0:
+        raise MoveError(f"lens focal_mm {shot.lens.focal_mm}: use 1..5000 mm")
+    if shot.lens.filmback_mm is not None and min(shot.lens.filmback_mm) <= 0:
+        raise MoveError("lens filmback_mm: width and height must be > 0 mm")
+    return shot
+
+
+def _check_segments(shot: Shot) -> None:
+    for i, segment in enumerate(shot.segments):
+        _check_step(segment, f"segment {i + 1} ({segment.move})")
+        if segment.frames is not None and segment.duration is not None:
+            raise MoveError(f"segment {i + 1}: give frames or duration, not both")
+        if (segment.frames is not None and segment.frames < 1) or (
+            segment.duration is not None and not segment.duration > 0
+        ):
+            raise MoveError(f"segment {i + 1}: frames must be >= 1 and duration > 0 seconds")
+        for j, layer in enumerate(segment.layers):
+            _check_step(layer, f"segment {i + 1}, layer {j + 1} ({layer.move})")
+    for j, layer in enumerate(shot.layers):
+        _check_step(layer, f"shot layer {j + 1} ({layer.move})")
+
+
+def _check_keys(shot: Shot) -> None:
+    previous: float | None = None
+    for i, key in enumerate(shot.keyframes):
+        where = f"keyframe {i + 1}"
+        if (key.frame is None) == (key.time is None):
+            raise MoveError(f"{where}: give its frame (a frame number) or its time (seconds), one of them")
+        if sum(v is not None for v in (key.look_at, key.rotation, key.quaternion)) > 1:
+            raise MoveError(f"{where}: give at most one of look_at, rotation, quaternion")
+        values = [*key.position, *(key.look_at or ()), *(key.rotation or ()), *(key.quaternion or ())]
+        if not all(math.isfinite(v) for v in values):
+            raise MoveError(f"{where}: values must be finite")
+        if key.quaternion is not None and math.hypot(*key.quaternion) < 1e-9:
+            raise MoveError(f"{where}: quaternion must not be zero")
+        if key.look_at is not None and np.allclose(key.look_at, key.position):
+            raise MoveError(f"{where}: look_at must differ from position")
+        if key.focal_mm is not None and not 1.0 <= key.focal_mm <= 5000.0:
+            raise MoveError(f"{where}: focal_mm {key.focal_mm}: use 1..5000 mm")
+        try:
+            check_easing(key.easing)
+        except InputError as exc:
+            raise MoveError(f"{where}: {exc}") from None
+        at = float(key.frame if key.frame is not None else key.time)  # type: ignore[arg-type]
+        if key.time is not None and key.time < 0:
+            raise MoveError(f"{where}: time must be >= 0 seconds")
+        if (
+            previous is not None
+            and at <= previous
+            and (key.frame is None) == (shot.keyframes[i - 1].frame is None)
+        ):
+            raise MoveError(f"{where}: keys must be in increasing order of frame/time")
+        previous = at
+
+
+# ----------------------------------------------------------------------------------------
+# Files
+
+
+def shot_from_dict(data: Any, name: str = "shot") -> Shot:
+    """Validate a shot file's parsed content.
+
+    Raises:
+        MoveError: the first problem, located (``segments.1.params``) and explained.
+    """
+    try:
+        shot = _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "top level"
+        raise MoveError(f"{name}: {where}: {error['msg']} (see docs/moves.md, 'Shot files')") from None
+    try:
+        return check_shot(shot)
+    except MoveError as exc:
+        raise MoveError(f"{name}: {exc}") from None
+
+
+def shot_to_dict(shot: Shot) -> dict[str, Any]:
+    """The shot file content of ``shot`` (unset fields left out); inverse of :func:`shot_from_dict`."""
+    return _prune(_ADAPTER.dump_python(shot, mode="json"))
+
+
+def _prune(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _prune(v) for k, v in value.items() if v is not None and v != () and v != [] and v != {}}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value
+
+
+def read_shot_file(path: str | Path) -> Shot:
+    """Read a shot file: YAML (``.yaml``/``.yml``) or JSON (anything else).
+
+    Raises:
+        MoveError: unreadable file, bad syntax or content (located).
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MoveError(f"{path}: no such shot file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MoveError(f"{path}: cannot read the shot file ({exc})") from None
+    try:
+        data = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise MoveError(f"{path}: not valid {'YAML' if path.suffix != '.json' else 'JSON'} ({exc})") from None
+    return shot_from_dict(data, str(path))
+
+
+def shot_text(shot: Shot, suffix: str) -> str:
+    """The shot file text of ``shot``: YAML for ``.yaml``/``.yml``, else JSON."""
+    import yaml
+
+    data = shot_to_dict(shot)
+    if suffix.lower() in (".yaml", ".yml"):
+        return yaml.safe_dump(data, sort_keys=False)
+    return json.dumps(data, indent=1) + "\n"
+
+
+def write_shot_file(shot: Shot, path: str | Path) -> None:
+    """Write ``shot`` to ``path`` (temporary file, then rename); YAML or JSON by suffix."""
+    from ..output.writers import write_text_atomic  # output imports camera: import late
+
+    path = Path(path)
+    write_text_atomic(path, shot_text(shot, path.suffix), "shot file")
+
+
+# ----------------------------------------------------------------------------------------
+# The command line's move expression
+
+
+_TERM = re.compile(r"\s*([A-Za-z][\w-]*)\s*(?:\((.*)\))?\s*", re.DOTALL)
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """Split on ``separator`` outside parentheses."""
+    parts, depth, current = [], 0, ""
+    i = 0
+    while i < len(text):
+        char = text[i]
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith(separator, i):
+            parts.append(current)
+            current, i = "", i + len(separator)
+            continue
+        current += char
+        i += 1
+    parts.append(current)
+    return parts
+
+
+def _term(text: str, expression: str, *, layer: bool) -> dict[str, Any]:
+    match = _TERM.fullmatch(text)
+    if match is None or not text.strip():
+        raise MoveError(
+            f"--move {expression!r}: cannot read {text.strip()!r}; write NAME or NAME(key=value, ...), "
+            "e.g. 'dolly-in(fraction=0.2, duration=2) then pan(degrees=15) + handheld(seed=3)'"
+        )
+    term: dict[str, Any] = {"move": match[1], "params": {}}
+    for item in _split_top(match[2] or "", ","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        key, value = key.strip().replace("-", "_"), value.strip()
+        if not sep:
+            raise MoveError(f"--move {expression!r}: {item.strip()!r} is not KEY=VALUE")
+        if key == "easing":
+            term["easing"] = value
+        elif key in ("frames", "duration"):
+            if layer:
+                raise MoveError(
+                    f"--move {expression!r}: a layered move ({match[1]}) runs over its segment; "
+                    f"give {key} to the segment instead"
+                )
+            try:
+                term[key] = int(value) if key == "frames" else float(value.removesuffix("s"))
+            except ValueError:
+                raise MoveError(f"--move {expression!r}: {key}={value!r} is not a number") from None
+        else:
+            try:
+                term["params"][key] = None if value.lower() in ("none", "") else float(value)
+            except ValueError:
+                raise MoveError(f"--move {expression!r}: {key}={value!r} is not a number") from None
+    return term
+
+
+def parse_move_expression(expression: str) -> tuple[Segment, ...]:
+    """Segments of ``"dolly-in(fraction=0.2) then pan(degrees=15, easing=ease-out) + handheld"``.
+
+    ``then`` separates segments; ``+`` layers a move on its segment. Inside parentheses: move
+    parameters in their units, and for segments ``duration`` (seconds), ``frames`` and
+    ``easing`` (a name or ``bezier(x1,y1,x2,y2)``).
+
+    Raises:
+        MoveError: unreadable expression, unknown move or parameter.
+    """
+    segments = []
+    for part in _split_top(expression, " then "):
+        base, *layers = _split_top(part, "+")
+        term = _term(base, expression, layer=False)
+        term["layers"] = [_term(layer, expression, layer=True) for layer in layers]
+        segments.append(term)
+    shot = shot_from_dict({"segments": segments}, f"--move {expression!r}")
+    return shot.segments
+
+
+# ----------------------------------------------------------------------------------------
+# Sampling
+
+
+def _allot(segments: tuple[Segment, ...], total: int | None, fps: Fraction) -> list[int]:
+    """Frames of each segment: its own frames/duration, the rest of ``total`` shared equally."""
+    own = [
+        s.frames if s.frames is not None else (frame_count(s.duration, fps) if s.duration else None)
+        for s in segments
+    ]
+    free = [i for i, n in enumerate(own) if n is None]
+    if not free:
+        return [int(n) for n in own]  # type: ignore[arg-type]
+    left = (total or 0) - sum(n for n in own if n is not None)
+    if left < len(free):
+        raise MoveError(
+            f"the segments with their own length take {sum(n for n in own if n is not None)} frames of the "
+            f"shot's {total}; {len(free)} segment(s) without one need at least one each - lengthen "
+            "--duration or give every segment its frames/duration"
+        )
+    for k, i in enumerate(free):
+        own[i] = left // len(free) + (1 if k < left % len(free) else 0)
+    return [int(n) for n in own]  # type: ignore[arg-type]
+
+
+def _apply(camera: Camera, step: MoveStep, s: float, t: float, ctx: MoveContext) -> Camera:
+    pose, zoom = get_move(step.move).function(s, t, ctx, get_move(step.move).resolve(step.params))
+    return camera.zoomed(zoom).with_pose(camera.pose @ pose)
+
+
+def _context_from(camera: Camera, target_world: np.ndarray, where: str) -> MoveContext:
+    """The moves' context for a segment starting at ``camera``: the same world target, seen
+    from here."""
+    local = (np.linalg.inv(camera.pose) @ np.append(target_world, 1.0))[:3]
+    if local[2] <= 1e-9:
+        raise MoveError(f"{where} starts with the subject behind the camera; shorten the previous move")
+    return MoveContext(camera, float(local[2]), local)
+
+
+def _lens_camera(start: Camera, lens: Lens) -> Camera:
+    if lens.focal_mm is None:
+        return start
+    return replace(start, fx=_focal_px(lens, lens.focal_mm, start), fy=_focal_px(lens, lens.focal_mm, start))
+
+
+def _focal_px(lens: Lens, focal_mm: float, camera: Camera) -> float:
+    if lens.filmback_mm is not None:
+        return focal_mm / lens.filmback_mm[0] * camera.width
+    return focal_mm_to_px(focal_mm, camera.width, camera.height)
+
+
+def _segments_path(
+    shot: Shot, context: MoveContext, counts: list[int], fps: Fraction, easing: str, amount: float
+) -> list[Camera]:
+    current = _lens_camera(context.camera, shot.lens)
+    target = context.camera.pose[:3, :3] @ context.target + context.camera.pose[:3, 3]
+    cameras: list[Camera] = []
+    for k, (segment, n) in enumerate(zip(shot.segments, counts, strict=True)):
+        ctx = _context_from(current, target, f"segment {k + 1} ({segment.move})")
+        steps = np.arange(n) if k == 0 else np.arange(1, n + 1)
+        linear = steps / max(n - 1 if k == 0 else n, 1)
+        own = segment.easing or easing
+        base = ease(linear, own) * amount
+        layered = [ease(linear, layer.easing or own) * amount for layer in segment.layers]
+        for i, step in enumerate(steps):
+            t = float(step / fps)
+            camera = _apply(current, segment, float(base[i]), t, ctx)
+            for layer, progress in zip(segment.layers, layered, strict=True):
+                camera = _apply(camera, layer, float(progress[i]), t, ctx)
+            cameras.append(camera)
+        current = cameras[-1]
+    return cameras
+
+
+def _keys_path(shot: Shot, context: MoveContext, fps: Fraction, first: int, amount: float) -> list[Camera]:
+    start = _lens_camera(context.camera, shot.lens)
+    keys = shot.keyframes
+    times = np.array([k.time if k.time is not None else float((k.frame - first) / fps) for k in keys])  # type: ignore[operator]
+    if np.any(np.diff(times) <= 0) or times[0] < 0:
+        raise MoveError("keyframes must be at increasing times, at or after the first frame")
+    positions = np.array([k.position for k in keys], dtype=np.float64)
+    rotations = np.stack([_key_rotation(k) for k in keys])
+    focals, focal = [], start.fx
+    for key in keys:
+        focal = _focal_px(shot.lens, key.focal_mm, start) if key.focal_mm is not None else focal
+        focals.append(focal)
+    n = frame_count(shot.duration, fps) if shot.duration is not None else round(times[-1] * fps) + 1
+    at = np.arange(n) / float(fps) * amount
+    at = eased_times(times, [k.easing for k in keys[:-1]], at)
+    p, r, f = interpolate_keys(
+        times, positions, rotations, np.array(focals), at, spline=shot.interpolation.position == "catmull-rom"
+    )
+    return [
+        replace(start, fx=float(f[i]), fy=float(f[i]) * start.fy / start.fx, pose=pose_from(r[i], p[i]))
+        for i in range(n)
+    ]
+
+
+def _key_rotation(key: Keyframe) -> np.ndarray:
+    if key.look_at is not None:
+        return look_at(np.array(key.position), np.array(key.look_at))[:3, :3]
+    if key.rotation is not None:
+        return rotation_from_angles(*key.rotation)
+    if key.quaternion is not None:
+        return rotation_from_quaternion(key.quaternion)
+    return np.eye(3)
+
+
+def build_shot_path(
+    shot: Shot,
+    context: MoveContext,
+    *,
+    fps: Fraction,
+    duration_s: float | None = None,
+    easing: str = "ease-in-out",
+    first_frame: int = FIRST_FRAME,
+    amount: float = 1.0,
+) -> CameraPath:
+    """Sample ``shot`` at every frame into a :class:`CameraPath`.
+
+    Args:
+        shot: a checked shot; its own fps, first frame, duration and easing win over these.
+        context: the start camera and subject (world frame).
+        fps, duration_s, easing, first_frame: the command line's values.
+        amount: in (0, 1]: how much of every move to play (the motion-safety clamp); progress
+            is multiplied by it, keyframe paths stop at that fraction of their length.
+    """
+    check_shot(shot)
+    fps = parse_fps(shot.fps) if shot.fps is not None else fps
+    first = shot.first_frame if shot.first_frame is not None else first_frame
+    easing = shot.easing or easing
+    total = shot.duration if shot.duration is not None else duration_s
+    if shot.segments:
+        counts = _allot(shot.segments, frame_count(total, fps) if total else None, fps)
+        cameras = _segments_path(shot, context, counts, fps, easing, amount)
+    else:
+        cameras = _keys_path(shot, context, fps, first, amount)
+    if shot.layers:
+        linear = np.arange(len(cameras)) / max(len(cameras) - 1, 1)
+        for layer in shot.layers:
+            progress = ease(linear, layer.easing or easing) * amount
+            cameras = [
+                _apply(camera, layer, float(progress[i]), float(i / fps), context)
+                for i, camera in enumerate(cameras)
+            ]
+    return CameraPath(tuple(cameras), fps, first)
+
+
+def single_move(move: str, params: Mapping[str, float | None], easing: str | None = None) -> Shot:
+    """The one-segment shot of ``move`` (what ``--move NAME --set ...`` means)."""
+    return check_shot(Shot(segments=(Segment(move=move, params=dict(params), easing=easing),)))
+
+
+def build_path(
+    move: str,
+    params: Mapping[str, float | None],
+    context: MoveContext,
+    *,
+    duration_s: float,
+    fps: Fraction,
+    easing: str = "ease-in-out",
+    first_frame: int = FIRST_FRAME,
+) -> CameraPath:
+    """Sample one ``move`` at every frame of a ``duration_s`` shot into a :class:`CameraPath`.
+
+    Frame i of n has linear progress i / (n - 1), eased by ``easing``.
+    """
+    shot = single_move(move, params)
+    return build_shot_path(
+        shot, context, fps=fps, duration_s=duration_s, easing=easing, first_frame=first_frame
+    )
