@@ -55,7 +55,7 @@ def measure_render_only(photo: Path, depth: Path, frames: int) -> dict:
     start = time.perf_counter()
     picture, depth_map = load_inputs(photo, depth, options)
     loaded = time.perf_counter()
-    scene, path = plan_shot(picture, depth_map, options)
+    scene, path, _ = plan_shot(picture, depth_map, options)
     built = time.perf_counter()
     renderer = get_renderer(RenderSettings("cpu"))
     renderer.render(scene, path.cameras[0])  # compile / warm up

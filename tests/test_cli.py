@@ -231,7 +231,7 @@ def test_target_picks_the_subject_the_moves_frame(small_example):
 
     picture, depth = small_example
     shot = ShotSettings(move="orbit", params=("degrees=25",), target="0.3,0.7", duration=1.0)
-    _, path = plan_shot(picture, depth, RenderOptions(shot=shot))
+    _, path, _ = plan_shot(picture, depth, RenderOptions(shot=shot))
     source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
     context = move_context(fit_output_camera(source, picture.width, picture.height), source, depth.z, shot)
     first = path.cameras[0]
@@ -313,3 +313,30 @@ def test_a_transforms_json_renders_the_cameras_it_holds(tmp_path: Path, photo_fi
         capsys,
     )
     assert code == 2 and "aspect" in err
+
+
+def test_guard_warns_on_stderr_records_in_the_recipe_and_clamps(tmp_path: Path, photo_files, capsys):
+    code, err = _run([*_render(*photo_files, tmp_path / "w.mp4", "--move", "zoom-out(factor=2)")], capsys)
+    assert code == 0 and err.startswith("stillcam: warning: frame") and "--safe" in err
+    recipe = json.loads((tmp_path / "w.recipe.json").read_text())
+    assert recipe["safety"]["amount"] == 1.0 and recipe["safety"]["reveal"] > 0.6
+    code, err = _run(
+        [*_render(*photo_files, tmp_path / "s.mp4", "--move", "zoom-out(factor=2)", "--safe")], capsys
+    )
+    assert code == 0 and "played at" in err
+    assert json.loads((tmp_path / "s.recipe.json").read_text())["safety"]["reveal"] <= 0.4
+
+
+def test_metres_with_relative_depth_are_flagged(tmp_path: Path, photo_files, capsys):
+    photo, depth = photo_files
+    np.save(depth, 1.0 / np.load(depth))
+    argv = [
+        *_render(photo, depth, tmp_path / "m.mp4", "--move", "truck(distance=0.1)"),
+        "--depth-kind",
+        "inverse-depth",
+    ]
+    code, err = _run(argv, capsys)
+    assert code == 0 and "depth is relative" in err
+    argv = [*_render(photo, depth, tmp_path / "n.mp4", "--move", "truck"), "--depth-kind", "inverse-depth"]
+    code, err = _run(argv, capsys)
+    assert code == 0 and "relative" not in err

@@ -61,7 +61,7 @@ def test_fraction_moves_look_the_same_whatever_the_depth_scale(move):
     frames = []
     for scale in (1.0, 10.0):
         scaled = DepthMap(depth.z * np.float32(scale), "scaled", "-")
-        scene, path = plan_shot(picture, scaled, options)
+        scene, path, _ = plan_shot(picture, scaled, options)
         frames.append(display_frame(renderer, scene, path.cameras[-1], options).astype(int))
     # Same frames within rounding: at most 1 level on 99.9 % of the pixels.
     assert (np.abs(frames[0] - frames[1]).max(axis=2) <= 1).mean() >= 0.999

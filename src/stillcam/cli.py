@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import sys
 import types
 import typing
@@ -194,7 +195,13 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point: one clear line on stderr for every expected error, no traceback."""
+    """Console entry point: one clear line on stderr for every expected error, no traceback;
+    warnings (the motion-safety guard's) as ``stillcam: warning: ...`` lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("stillcam: warning: %(message)s"))
+    log = logging.getLogger("stillcam")
+    log.addHandler(handler)
+    log.propagate = False
     try:
         code = run(argv)
     except StillcamError as exc:
@@ -208,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except OSError as exc:
         print(f"stillcam: error: {exc.filename or ''} {exc.strerror or exc}".strip(), file=sys.stderr)
         code = 1
+    finally:
+        log.removeHandler(handler)
     sys.exit(code)
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections import deque
@@ -36,8 +37,11 @@ from .output.targets import OutputTarget, parse_output
 from .output.writers import OutputSettings, open_sink, to_display
 from .render.frame import Renderer, RenderSettings, fill_holes
 from .render.registry import get_renderer
+from .safety import Safety, guard, proxy_for
 from .scene.layers import reach_of
 from .scene.mesh import Scene, SceneSettings, build_scene
+
+_LOG = logging.getLogger("stillcam")
 
 #: Named output sizes (width, height) in pixels.
 SIZES: dict[str, tuple[int, int]] = {"HD": (1920, 1080), "UHD": (3840, 2160), "DCI4K": (4096, 2160)}
@@ -114,6 +118,21 @@ class ShotSettings:
     target_depth: float | None = field(
         default=None,
         metadata={"help": "metres to the subject along the optical axis (default: from the depth map)"},
+    )
+    safe: bool = field(
+        default=False,
+        metadata={
+            "help": "clamp the move (play less of it) so that no frame shows more than "
+            "--max-reveal of invented area and the camera stays in front of every surface; "
+            "without it the motion-safety guard only warns"
+        },
+    )
+    max_reveal: float = field(
+        default=0.4,
+        metadata={
+            "help": "largest fraction of a frame (0..1] that may show what the photo does not "
+            "(disocclusions, beyond its border) before the guard warns or --safe clamps"
+        },
     )
 
 
@@ -213,15 +232,42 @@ def load_inputs(photo: str | Path, depth: str | Path, options: RenderOptions) ->
     source = f"file:{raw.name} ({settings.depth_kind}"
     if settings.depth_kind == "inverse-depth" or (settings.near is not None and settings.far is not None):
         source += f", near {settings.near}, far {settings.far}"
-    return picture, DepthMap(z, source + ")", raw.sha256)
+    metric = settings.depth_kind != "inverse-depth" and (settings.near is None or settings.far is None)
+    return picture, DepthMap(z, source + ")", raw.sha256, metric=metric)
 
 
-def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tuple[Scene, CameraPath]:
-    """Build the scene and the per-frame cameras (cheap checks first, then the mesh)."""
+def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tuple[Scene, CameraPath, Safety]:
+    """Build the per-frame cameras, check them with the motion-safety guard (clamped with
+    ``--safe``), then build the scene they need. Cheap checks first, the mesh last."""
     shot = options.shot
+    if not 0.0 < shot.max_reveal <= 1.0:
+        raise InputError(f"--max-reveal {shot.max_reveal}: give a fraction of the frame in (0, 1]")
     source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
-    path = camera_path(source, depth.z, shot)
-    return scene_for(picture, depth, source, path.cameras, options), path
+    plan = shot_plan(shot)
+    if shot.safe and isinstance(plan, CameraPath):
+        raise InputError("--safe cannot shorten cameras read from a transforms.json; leave --safe out")
+    path, safety = guard(
+        lambda amount: camera_path(source, depth.z, shot, plan, amount=amount),
+        proxy_for(picture, depth),
+        max_reveal=shot.max_reveal,
+        clamp=shot.safe,
+    )
+    safety = replace(safety, warnings=safety.warnings + _metres_warning(plan, depth))
+    return scene_for(picture, depth, source, path.cameras, options), path, safety
+
+
+def _metres_warning(plan: Shot | CameraPath, depth: DepthMap) -> tuple[str, ...]:
+    """A warning when a move is given in metres but the depth's scale is a guess."""
+    if depth.metric:
+        return ()
+    if isinstance(plan, Shot) and not plan.keyframes:
+        steps = [*plan.layers, *plan.segments, *(layer for s in plan.segments for layer in s.layers)]
+        if all(step.params.get("distance") is None for step in steps):
+            return ()
+    return (
+        f"the move is given in metres but the depth is relative ({depth.source}), so metres are a "
+        "guess; give fractions of the subject distance (fraction=...) or metric depth",
+    )
 
 
 def shot_plan(shot: ShotSettings) -> Shot | CameraPath:
@@ -252,19 +298,21 @@ def _is_transforms(file: Path) -> bool:
         return False
 
 
-def camera_path(source: Camera, z: np.ndarray, shot: ShotSettings, *, amount: float = 1.0) -> CameraPath:
+def camera_path(
+    source: Camera, z: np.ndarray, shot: ShotSettings, plan: Shot | CameraPath, *, amount: float = 1.0
+) -> CameraPath:
     """The per-frame cameras of the shot, seen from the photo's camera ``source``.
 
     Args:
         source: the photo's camera (world origin).
         z: (H, W) float32 depth of the photo in metres (for the subject).
         shot: the move options.
+        plan: :func:`shot_plan`'s result.
         amount: in [0, 1], how much of the move to play (the motion-safety clamp).
     """
     if shot.first_frame < 0:
         raise InputError(f"--first-frame must be >= 0, got {shot.first_frame}")
     width, height = parse_size(shot.size, source.width, source.height)
-    plan = shot_plan(shot)
     if isinstance(plan, CameraPath):
         return _imported(plan, shot, width, height)
     start = fit_output_camera(source, width, height)
@@ -371,7 +419,7 @@ def render_shot(
         if extra is not None and extra.exists() and not overwrite:
             raise OutputError(f"{extra}: already exists; pass --overwrite to replace it")
     renderer = get_renderer(options.render)
-    scene, path = plan_shot(picture, depth, options)
+    scene, path, safety = plan_shot(picture, depth, options)
     first = path.cameras[0]
     sink = open_sink(
         target,
@@ -383,6 +431,8 @@ def render_shot(
         options.output,
         overwrite=overwrite,
     )
+    for line in safety.warnings:  # after the sink has checked the output: errors come first
+        _LOG.warning(line)
     try:
         with (
             DelayedProgress(len(path), f"rendering {target.path.name}", quiet=quiet) as bar,
@@ -406,6 +456,7 @@ def render_shot(
         depth_source=depth.source,
         focal={"mm": picture.focal_mm, "source": picture.focal_source},
         output=_output_record(target, path),
+        safety=safety.to_dict(),
     )
     write_recipe(target.recipe_path, recipe)
     if export_cameras:

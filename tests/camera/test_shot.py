@@ -282,3 +282,17 @@ def test_unreadable_shot_files(tmp_path):
     bad.write_text("segments: [move: pan\n")
     with pytest.raises(MoveError, match="not valid YAML"):
         read_shot_file(bad)
+
+
+def test_the_shot_files_in_the_docs_are_valid():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "moves.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    assert len(blocks) == 2
+    for block in blocks:
+        shot = shot_from_dict(yaml.safe_load(block), "docs/moves.md")
+        assert len(_path(shot)) > 1

@@ -76,11 +76,14 @@ class DepthMap:
         z: (H, W) float32, metres along the optical axis (OpenCV camera), finite and > 0.
         source: human-readable origin, e.g. ``"file:depth.exr (inverse-depth, near 1, far 20)"``.
         sha256: hash of the source file (or array) the depth came from.
+        metric: True when z is in real metres; False when its scale is a guess (relative
+            depth placed between near and far, or a remapped map).
     """
 
     z: np.ndarray = field(repr=False)
     source: str
     sha256: str
+    metric: bool = True
 
 
 def _check_values(raw: RawDepth) -> None:

@@ -24,6 +24,7 @@ class Recipe:
         depth_source: how the depth was obtained and interpreted.
         focal: ``{"mm": 35 mm-equivalent focal of the photo, "source": exif|user|default}``.
         output: ``{"path", "kind", "frames", "first_frame", "width", "height", "fps"}``.
+        safety: the motion-safety guard's findings (:class:`stillcam.safety.Safety`).
     """
 
     stillcam_version: str
@@ -32,6 +33,7 @@ class Recipe:
     depth_source: str
     focal: dict[str, Any]
     output: dict[str, Any] = field(default_factory=dict)
+    safety: dict[str, Any] = field(default_factory=dict)
     format: int = RECIPE_FORMAT
 
 
