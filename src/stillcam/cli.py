@@ -150,6 +150,12 @@ def _print_moves() -> None:
         for p in spec.params:
             default = "unset" if p.default is None else f"{p.default:g}"
             print(f"    {p.name:9} [{p.unit}] default {default}: {p.help}")
+    print(
+        "\nCombine moves with --move: 'then' plays them in turn, '+' layers one on the move before\n"
+        "it; parameters, duration (s), frames and easing go in parentheses, e.g.\n"
+        "  --move 'dolly-in(fraction=0.1, duration=2) then pan(degrees=15) + handheld(seed=3)'\n"
+        "Shot files with segments or keyframes: --path shot.yaml (docs/moves.md)."
+    )
 
 
 def run(argv: Sequence[str] | None = None) -> int:

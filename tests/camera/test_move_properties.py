@@ -131,3 +131,35 @@ def test_handheld_same_seed_same_shake_other_seed_differs():
 def test_static_holds():
     for camera in _path("static", {}, 5.0).cameras:
         np.testing.assert_array_equal(camera.pose, np.eye(4))
+
+
+SMOOTH = sorted(set(MOVES) - {"handheld", "static"})
+
+
+@given(
+    first=st.sampled_from(SMOOTH),
+    second=st.sampled_from(SMOOTH),
+    frames=st.tuples(st.integers(8, 30), st.integers(8, 30)),
+    depth=depths,
+    easing=easings,
+)
+@settings(max_examples=60, deadline=None)
+def test_sequences_start_at_the_photo_and_join_without_a_jump(first, second, frames, depth, easing):
+    from stillcam.camera.shot import Shot, build_shot_path, parse_move_expression
+
+    expression = f"{first}(frames={frames[0]}) then {second}(frames={frames[1]})"
+    shot = Shot(segments=parse_move_expression(expression))
+    path = build_shot_path(shot, MoveContext(CAMERA, depth), fps=FPS, easing=easing)
+    assert len(path) == sum(frames)
+    np.testing.assert_allclose(path.cameras[0].pose, np.eye(4), atol=1e-9)
+    # The boundary step (last frame of segment 1 -> first of segment 2) is at most 1.5 x the
+    # largest step inside either segment: the second move continues from the first's end (a
+    # jump back to the photo's pose would be many times larger).
+    positions = np.array([c.pose[:3, 3] for c in path.cameras])
+    forwards = np.array([c.pose[:3, 2] for c in path.cameras])
+    steps = np.linalg.norm(np.diff(positions, axis=0), axis=1)
+    turns = np.arccos(np.clip((forwards[1:] * forwards[:-1]).sum(axis=1), -1.0, 1.0))
+    b = frames[0] - 1  # index of the boundary step
+    inside = np.delete(np.arange(len(steps)), b)
+    assert steps[b] <= 1.5 * steps[inside].max() + 1e-9 * depth
+    assert turns[b] <= 1.5 * turns[inside].max() + 1e-6
