@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from ._version import __version__
 from .camera.moves import MOVES
-from .errors import StillcamError
+from .errors import InputError, StillcamError
 from .pipeline import _SECTIONS, RenderOptions
 
 _SECTION_TITLES = {
@@ -126,8 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("photo", help="JPEG, PNG (8/16-bit), TIFF or WebP photo")
     render.add_argument(
         "--depth",
-        required=True,
-        help="depth file: EXR (Z/depth/Y/R channel), PNG/TIFF 16-bit, float TIFF or .npy",
+        default=None,
+        help="depth file: EXR (Z/depth/Y/R channel), PNG/TIFF 16-bit, float TIFF or .npy; "
+        "without it, depth is estimated by --depth-model (extra 'models')",
     )
     _common(render)
     add_options(render)
@@ -141,7 +142,42 @@ def build_parser() -> argparse.ArgumentParser:
     _common(rerender)
 
     commands.add_parser("moves", help="list the camera moves and their parameters with units")
+    models = commands.add_parser(
+        "models",
+        help="list the depth models with their licences, or fetch one",
+        description="List the depth models (licence, commercial use, output, size), or `pull NAME` "
+        "to download one into the Hugging Face cache on a connected machine.",
+    )
+    models.add_argument("action", nargs="?", choices=["list", "pull"], default="list")
+    models.add_argument("name", nargs="?", help="model to pull")
+    models.add_argument(
+        "--allow-noncommercial", action="store_true", help="allow pulling a non-commercial model"
+    )
     return parser
+
+
+def _models(args: argparse.Namespace) -> None:
+    from .depth.models import get_model, model_table
+
+    if args.action == "list":
+        rows = model_table()
+        keys = list(rows[0])
+        widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in keys}
+        print("  ".join(k.ljust(widths[k]) for k in keys))
+        for row in rows:
+            print("  ".join(row[k].ljust(widths[k]) for k in keys))
+        print(
+            "\nNon-commercial models run only with --allow-noncommercial. Weights load from the "
+            "Hugging Face cache (`stillcam models pull NAME` on a connected machine) or --model-dir."
+        )
+        return
+    if not args.name:
+        raise InputError("stillcam models pull NAME: name the model to fetch (see `stillcam models`)")
+    from .depth.estimate import model_folder
+
+    spec = get_model(args.name, allow_noncommercial=args.allow_noncommercial)
+    folder, revision = model_folder(spec, None, download=True)
+    print(f"{spec.name}: {spec.repo_id}@{revision} in {folder}")
 
 
 def _print_moves() -> None:
@@ -165,6 +201,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "moves":
         _print_moves()
+        return 0
+    if args.command == "models":
+        _models(args)
         return 0
     if args.command == "rerender":
         pipeline.rerender(

@@ -220,9 +220,24 @@ def _with_lens(picture: Picture, shot: ShotSettings) -> Picture:
     return picture
 
 
-def load_inputs(photo: str | Path, depth: str | Path, options: RenderOptions) -> tuple[Picture, DepthMap]:
-    """Load the photo and its depth file, interpret the depth and resample it to the photo."""
+def load_inputs(
+    photo: str | Path, depth: str | Path | None, options: RenderOptions
+) -> tuple[Picture, DepthMap]:
+    """Load the photo and its depth: a depth file (interpreted and resampled to the photo), or,
+    without one, the ``--depth-model``'s estimate (:mod:`stillcam.depth.estimate`)."""
     picture = _with_lens(load_image(photo), options.shot)
+    if depth is None:
+        from .depth.estimate import estimate_depth
+
+        settings = options.depth
+        estimate = estimate_depth(
+            picture,
+            settings.depth_model,
+            model_dir=settings.model_dir,
+            allow_noncommercial=settings.allow_noncommercial,
+            upsample=settings.upsample,
+        )
+        return _estimated(picture, estimate, options)
     raw = read_depth_file(depth)
     raw_w = raw.values.shape[1]
     focal_px = focal_mm_to_px(picture.focal_mm, picture.width, picture.height) * raw_w / picture.width
@@ -233,7 +248,20 @@ def load_inputs(photo: str | Path, depth: str | Path, options: RenderOptions) ->
     if settings.depth_kind == "inverse-depth" or (settings.near is not None and settings.far is not None):
         source += f", near {settings.near}, far {settings.far}"
     metric = settings.depth_kind != "inverse-depth" and (settings.near is None or settings.far is None)
-    return picture, DepthMap(z, source + ")", raw.sha256, metric=metric)
+    origin = {"path": str(Path(depth).resolve()), "sha256": raw.sha256}
+    return picture, DepthMap(z, source + ")", raw.sha256, metric=metric, origin=origin)
+
+
+def _estimated(picture: Picture, estimate: Any, options: RenderOptions) -> tuple[Picture, DepthMap]:
+    """The depth map of a model's estimate, and the photo with the model's focal length when
+    neither EXIF nor the user gave one (Depth Pro estimates it)."""
+    from .depth.estimate import depth_map_of
+
+    if picture.focal_source == "default" and estimate.fov_degrees is not None:
+        focal_px = picture.width / 2.0 / math.tan(math.radians(estimate.fov_degrees) / 2.0)
+        mm = focal_px_to_mm(focal_px, picture.width, picture.height)
+        picture = replace(picture, focal_mm=mm, focal_source=f"model:{estimate.model}")
+    return picture, depth_map_of(estimate, options.depth)
 
 
 def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tuple[Scene, CameraPath, Safety]:
@@ -479,7 +507,7 @@ def _output_record(target: OutputTarget, path: CameraPath) -> dict[str, Any]:
 
 def render(
     photo: str | Path,
-    depth: str | Path,
+    depth: str | Path | None,
     output: str | Path,
     options: RenderOptions | None = None,
     *,
@@ -487,7 +515,8 @@ def render(
     quiet: bool = True,
     export_cameras: str | Path | None = None,
 ) -> Recipe:
-    """One call: render ``photo`` with its ``depth`` file to ``output``; returns the recipe.
+    """One call: render ``photo`` with its ``depth`` file (None: estimated by the
+    ``--depth-model``) to ``output``; returns the recipe.
 
     ``output`` is ``shot.mp4``/``shot.mov`` (H.264) or ``shot.####.png`` (numbered frames from
     1001); ``shot.recipe.json`` is written beside it.
@@ -496,7 +525,7 @@ def render(
     picture, depth_map = load_inputs(photo, depth, options)
     inputs = {
         "photo": {"path": str(Path(photo).resolve()), "sha256": picture.sha256},
-        "depth": {"path": str(Path(depth).resolve()), "sha256": depth_map.sha256},
+        "depth": depth_map.origin,
         **_path_input(options.shot),
     }
     return render_shot(
@@ -591,8 +620,18 @@ def rerender(
             raise RecipeError("the bundled example differs from the recipe's (another stillcam version?)")
     else:
         photo = _checked_file(recipe.inputs["photo"], "photo", recipe_path.parent)
-        depth_file = _checked_file(recipe.inputs["depth"], "depth", recipe_path.parent)
-        picture, depth = load_inputs(photo, depth_file, options)
+        record = recipe.inputs["depth"]
+        if "model" in record:  # the cached estimate: the model is not run again
+            from .depth.estimate import estimate_from_cache
+
+            try:
+                estimate = estimate_from_cache(record)
+            except InputError as exc:
+                raise RecipeError(str(exc)) from None
+            picture, depth = _estimated(_with_lens(load_image(photo), options.shot), estimate, options)
+        else:
+            depth_file = _checked_file(record, "depth", recipe_path.parent)
+            picture, depth = load_inputs(photo, depth_file, options)
         inputs = recipe.inputs
     return render_shot(
         picture,

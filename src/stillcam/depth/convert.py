@@ -15,7 +15,7 @@ Rules (also in docs/conventions.md, "Depth kinds"):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import cv2
 import numpy as np
@@ -66,6 +66,32 @@ class DepthSettings:
             "(0.001 for millimetre PNGs), pixels per unit for disparity"
         },
     )
+    depth_model: str = field(
+        default="depth-anything-v2-small",
+        metadata={
+            "help": "model that estimates depth when no --depth file is given "
+            "(`stillcam models` lists them with their licences)"
+        },
+    )
+    model_dir: str | None = field(
+        default=None,
+        metadata={
+            "metavar": "DIR",
+            "help": "load the model from this folder (saved by save_pretrained) instead of the "
+            "Hugging Face cache",
+        },
+    )
+    allow_noncommercial: bool = field(
+        default=False,
+        metadata={"help": "allow depth models whose licence forbids commercial use"},
+    )
+    upsample: Literal["snap", "bilinear"] = field(
+        default="snap",
+        metadata={
+            "help": "how a model's low-resolution depth is brought to the photo's size: snap "
+            "(depth edges onto the photo's colour edges) or bilinear"
+        },
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,12 +104,15 @@ class DepthMap:
         sha256: hash of the source file (or array) the depth came from.
         metric: True when z is in real metres; False when its scale is a guess (relative
             depth placed between near and far, or a remapped map).
+        origin: where it came from, for the recipe: ``{"path", "sha256"}`` of a depth file,
+            or ``{"model", "revision", "cache", "sha256"}`` of a model's cached estimate.
     """
 
     z: np.ndarray = field(repr=False)
     source: str
     sha256: str
     metric: bool = True
+    origin: dict[str, Any] = field(default_factory=dict)
 
 
 def _check_values(raw: RawDepth) -> None:

@@ -1,0 +1,186 @@
+"""The registry of depth models: what each is, where it comes from, and whether a studio may
+use it commercially.
+
+Built-in models load through Hugging Face ``transformers`` (extra ``models``). Third-party
+packages add models through the entry-point group ``stillcam.depth_models``: each entry point
+names a :class:`ModelSpec` (or a callable returning one) whose ``estimate`` callable does the
+work, e.g. in a plug-in's ``pyproject.toml``::
+
+    [project.entry-points."stillcam.depth_models"]
+    moge = "stillcam_moge:SPEC"
+
+Output kinds (docs/conventions.md, "Depth from a model"):
+
+* ``relative-inverse`` - inverse depth up to an unknown scale and shift (Depth Anything V2):
+  normalised to [0, 1] and placed between ``--near`` and ``--far`` like ``--depth-kind
+  inverse-depth`` (1 / z = 1 / far + v (1 / near - 1 / far)); the scene's metres are a guess.
+* ``metric`` - depth in metres (ZoeDepth, Depth Pro), kept as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Literal
+
+from ..errors import InputError
+
+ENTRY_POINT_GROUP = "stillcam.depth_models"
+DEFAULT_MODEL = "depth-anything-v2-small"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One depth model.
+
+    Attributes:
+        name: registry name (``--depth-model``).
+        repo_id: Hugging Face repository id.
+        revision: pinned commit of that repository, or None where not pinned yet (the commit
+            actually loaded is then read from the local snapshot and recorded).
+        licence: SPDX-style licence id of the weights.
+        commercial: whether the licence allows commercial use.
+        output: ``relative-inverse`` or ``metric``.
+        estimates_focal: whether the model estimates the field of view.
+        family: how it is run: ``dpt`` (transformers image processor + model: Depth
+            Anything, ZoeDepth), ``depth-pro`` (torch-only preprocessing) or ``plugin``.
+        params_m: parameters in millions.
+        speed: rough CPU class: ``fast`` (< 5 s for 1080p on 2 cores), ``medium``, ``slow``.
+        estimate: for plug-ins, ``(rgb uint8 (H, W, 3)) -> (depth-like (h, w) float32,
+            horizontal fov in degrees or None)``; None for built-ins.
+    """
+
+    name: str
+    repo_id: str
+    revision: str | None
+    licence: str
+    commercial: bool
+    output: Literal["relative-inverse", "metric"]
+    estimates_focal: bool
+    family: Literal["dpt", "depth-pro", "plugin"]
+    params_m: float
+    speed: Literal["fast", "medium", "slow"]
+    estimate: Callable[[Any], tuple[Any, float | None]] | None = None
+
+
+BUILT_IN: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        "depth-anything-v2-small",
+        "depth-anything/Depth-Anything-V2-Small-hf",
+        "5426e4f0f36572d16453bbda7a8389317b1bef99",
+        "Apache-2.0",
+        True,
+        "relative-inverse",
+        False,
+        "dpt",
+        24.8,
+        "fast",
+    ),
+    ModelSpec(
+        "depth-anything-v2-base",
+        "depth-anything/Depth-Anything-V2-Base-hf",
+        None,
+        "CC-BY-NC-4.0",
+        False,
+        "relative-inverse",
+        False,
+        "dpt",
+        97.5,
+        "medium",
+    ),
+    ModelSpec(
+        "depth-anything-v2-large",
+        "depth-anything/Depth-Anything-V2-Large-hf",
+        None,
+        "CC-BY-NC-4.0",
+        False,
+        "relative-inverse",
+        False,
+        "dpt",
+        335.3,
+        "slow",
+    ),
+    ModelSpec(
+        "zoedepth-nk",
+        "Intel/zoedepth-nyu-kitti",
+        "f364d4c7936e91f465abba182208dd68142bf0ca",
+        "MIT",
+        True,
+        "metric",
+        False,
+        "dpt",
+        345.0,
+        "medium",
+    ),
+    ModelSpec(
+        "depth-pro",
+        "apple/DepthPro-hf",
+        None,
+        "apple-amlr",
+        False,
+        "metric",
+        True,
+        "depth-pro",
+        952.0,
+        "slow",
+    ),
+)
+
+
+def registry() -> dict[str, ModelSpec]:
+    """Built-in models plus the entry-point plug-ins installed (a broken plug-in is skipped
+    with its error in its place, so one bad package cannot hide the others)."""
+    models = {spec.name: spec for spec in BUILT_IN}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = point.load()
+            spec = loaded() if callable(loaded) and not isinstance(loaded, ModelSpec) else loaded
+        except Exception as exc:  # a third party's import error must not break stillcam
+            raise InputError(
+                f"depth-model plug-in {point.name!r} ({point.value}) failed to load: {exc}"
+            ) from None
+        if not isinstance(spec, ModelSpec) or spec.estimate is None:
+            raise InputError(
+                f"depth-model plug-in {point.name!r} must give a ModelSpec with an estimate function"
+            )
+        models[spec.name] = spec
+    return models
+
+
+def get_model(name: str, *, allow_noncommercial: bool = False) -> ModelSpec:
+    """The model called ``name``, after the licence gate.
+
+    Raises:
+        InputError: unknown name (the known ones listed), or a non-commercial model without
+            ``allow_noncommercial``.
+    """
+    models = registry()
+    if name not in models:
+        raise InputError(
+            f"unknown depth model {name!r}; choose one of: {', '.join(models)} (`stillcam models`)"
+        )
+    spec = models[name]
+    if not spec.commercial and not allow_noncommercial:
+        raise InputError(
+            f"depth model {name} is licensed {spec.licence}, which does not allow commercial use; "
+            f"pass --allow-noncommercial to use it anyway, or pick a commercial one such as {DEFAULT_MODEL}"
+        )
+    return spec
+
+
+def model_table() -> list[dict[str, str]]:
+    """Rows for ``stillcam models``: name, licence, commercial, output, focal, size, speed, source."""
+    return [
+        {
+            "name": spec.name,
+            "licence": spec.licence,
+            "commercial": "yes" if spec.commercial else "NO",
+            "output": spec.output,
+            "focal": "estimates" if spec.estimates_focal else "-",
+            "params": f"{spec.params_m:g} M",
+            "speed": spec.speed,
+            "source": f"{spec.repo_id}@{(spec.revision or 'main')[:10]}",
+        }
+        for spec in registry().values()
+    ]
