@@ -240,3 +240,35 @@ def test_missing_extra_gives_the_install_hint(monkeypatch, small_example):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(MissingExtraError, match=r"stillcam\[models\]"):
         estimate_depth(small_example[0], "depth-anything-v2-small")
+
+
+def test_an_entry_point_plugin_is_listed_and_runs(monkeypatch, small_example):
+    import types
+    from importlib.metadata import EntryPoint
+
+    from stillcam.depth import models
+    from stillcam.depth.models import ModelSpec
+
+    def estimate(rgb):  # a "model": nearer towards the bottom, 64 px wide
+        h = round(64 * rgb.shape[0] / rgb.shape[1])
+        return np.tile(np.linspace(1.0, 2.0, h, dtype=np.float32)[:, None], (1, 64)), None
+
+    plugin = types.ModuleType("fake_depth_plugin")
+    plugin.SPEC = ModelSpec(
+        "fake", "example/fake", "1", "MIT", True, "relative-inverse", False, "plugin", 0.1, "fast", estimate
+    )
+    monkeypatch.setitem(sys.modules, "fake_depth_plugin", plugin)
+    point = EntryPoint("fake", "fake_depth_plugin:SPEC", models.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(
+        models, "entry_points", lambda group: [point] if group == models.ENTRY_POINT_GROUP else []
+    )
+    assert "fake" in {row["name"] for row in model_table()}
+    picture, _ = small_example
+    result = estimate_depth(picture, "fake")
+    assert result.inverse.shape == (picture.height, picture.width)
+    assert result.inverse[-1].mean() > result.inverse[0].mean()  # orientation kept: bottom nearer
+    broken = EntryPoint("broken", "no_such_module_xyz:SPEC", models.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(models, "entry_points", lambda group: [broken])
+    assert get_model("depth-anything-v2-small").name == "depth-anything-v2-small"  # others still work
+    with pytest.raises(InputError, match="plug-in 'broken'"):
+        get_model("broken")

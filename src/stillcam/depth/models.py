@@ -128,24 +128,27 @@ BUILT_IN: tuple[ModelSpec, ...] = (
 )
 
 
-def registry() -> dict[str, ModelSpec]:
-    """Built-in models plus the entry-point plug-ins installed (a broken plug-in is skipped
-    with its error in its place, so one bad package cannot hide the others)."""
+def _load() -> tuple[dict[str, ModelSpec], dict[str, str]]:
+    """Built-in models plus the plug-ins installed, and each broken plug-in's error."""
     models = {spec.name: spec for spec in BUILT_IN}
+    broken = {}
     for point in entry_points(group=ENTRY_POINT_GROUP):
         try:
             loaded = point.load()
             spec = loaded() if callable(loaded) and not isinstance(loaded, ModelSpec) else loaded
-        except Exception as exc:  # a third party's import error must not break stillcam
-            raise InputError(
-                f"depth-model plug-in {point.name!r} ({point.value}) failed to load: {exc}"
-            ) from None
-        if not isinstance(spec, ModelSpec) or spec.estimate is None:
-            raise InputError(
-                f"depth-model plug-in {point.name!r} must give a ModelSpec with an estimate function"
-            )
+            if not isinstance(spec, ModelSpec) or spec.estimate is None:
+                raise TypeError("it must give a ModelSpec with an estimate function")
+        except Exception as exc:  # a third party's error must not break the other models
+            broken[point.name] = f"depth-model plug-in {point.name!r} ({point.value}) failed to load: {exc}"
+            continue
         models[spec.name] = spec
-    return models
+    return models, broken
+
+
+def registry() -> dict[str, ModelSpec]:
+    """Built-in models plus the entry-point plug-ins installed (broken plug-ins left out;
+    asking for one by name gives its error)."""
+    return _load()[0]
 
 
 def get_model(name: str, *, allow_noncommercial: bool = False) -> ModelSpec:
@@ -155,7 +158,9 @@ def get_model(name: str, *, allow_noncommercial: bool = False) -> ModelSpec:
         InputError: unknown name (the known ones listed), or a non-commercial model without
             ``allow_noncommercial``.
     """
-    models = registry()
+    models, broken = _load()
+    if name in broken:
+        raise InputError(broken[name])
     if name not in models:
         raise InputError(
             f"unknown depth model {name!r}; choose one of: {', '.join(models)} (`stillcam models`)"
