@@ -152,6 +152,42 @@ def test_each_architecture_runs_photo_to_depth(name, tiny_models, small_example)
     assert estimate.revision.startswith("dir:") and estimate.cache_file.is_file()
 
 
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_each_architecture_renders_three_frames(name, tiny_models, photo_files, tmp_path):
+    from stillcam import RenderOptions
+    from stillcam.depth import DepthSettings
+    from stillcam.pipeline import ShotSettings, render
+
+    options = RenderOptions(
+        shot=ShotSettings(move="orbit", size="64x36", duration=0.25, fps="12"),
+        depth=DepthSettings(depth_model=name, model_dir=str(tiny_models[name]), allow_noncommercial=True),
+    )
+    recipe = render(photo_files[0], None, tmp_path / "m.####.png", options)
+    assert recipe.output["frames"] == 3 and len(list(tmp_path.glob("m.*.png"))) == 3
+    assert recipe.inputs["depth"]["model"] == name
+    assert recipe.depth_source.endswith("(metric)") == (name != "depth-anything-v2-small")
+
+
+def test_a_model_focal_length_is_used_only_without_exif_or_user_focal(small_example, tmp_path):
+    from dataclasses import replace
+
+    from stillcam import RenderOptions
+    from stillcam.depth.estimate import Estimate
+    from stillcam.pipeline import _estimated
+
+    picture = replace(small_example[0], focal_source="default")
+    inverse = np.ones((picture.height, picture.width), np.float32)
+    estimate = Estimate(inverse, True, 60.0, "depth-pro", "x", tmp_path / "c.npy", "0")
+    updated, depth = _estimated(picture, estimate, RenderOptions())
+    assert depth.metric and depth.origin["model"] == "depth-pro"
+    from stillcam.camera import Camera
+
+    hfov = Camera.from_focal_mm(picture.width, picture.height, updated.focal_mm).hfov_degrees
+    assert updated.focal_source == "model:depth-pro" and hfov == pytest.approx(60.0)
+    exif = replace(picture, focal_source="exif")
+    assert _estimated(exif, estimate, RenderOptions())[0].focal_mm == picture.focal_mm
+
+
 def test_depth_anything_photo_to_frames_and_rerender_without_the_model(tiny_models, photo_files, tmp_path):
     photo, _ = photo_files
     model = tmp_path / "model"
