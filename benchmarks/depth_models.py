@@ -43,6 +43,8 @@ def save_real_size(name: str, folder: Path) -> int:
     import torch
     import transformers
 
+    from stillcam.depth.models import DEPTH_ANYTHING_PROCESSOR
+
     torch.manual_seed(0)
     if name in DA:
         hidden, layers, heads, fusion, neck, hooks = DA[name]
@@ -63,15 +65,7 @@ def save_real_size(name: str, folder: Path) -> int:
             reassemble_hidden_size=hidden,
         )
         model = transformers.DepthAnythingForDepthEstimation(config)
-        transformers.DPTImageProcessorPil(
-            size={"height": 518, "width": 518},
-            keep_aspect_ratio=True,
-            ensure_multiple_of=14,
-            do_pad=False,
-            resample=3,
-            image_mean=[0.485, 0.456, 0.406],
-            image_std=[0.229, 0.224, 0.225],
-        ).save_pretrained(folder)
+        transformers.DPTImageProcessorPil(**DEPTH_ANYTHING_PROCESSOR).save_pretrained(folder)
     elif name == "zoedepth-nk":
         model = transformers.ZoeDepthForDepthEstimation(transformers.ZoeDepthConfig())
         transformers.ZoeDepthImageProcessorPil().save_pretrained(folder)

@@ -21,7 +21,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from stillcam.depth.estimate import ModelUnavailableError, estimate_depth, model_folder  # noqa: E402
-from stillcam.depth.models import get_model, model_table  # noqa: E402
+from stillcam.depth.models import DEPTH_ANYTHING_PROCESSOR, get_model, model_table  # noqa: E402
 from stillcam.errors import InputError, MissingExtraError  # noqa: E402
 
 
@@ -53,15 +53,7 @@ def save_depth_anything(folder: Path) -> Path:
     )
     torch.manual_seed(0)
     transformers.DepthAnythingForDepthEstimation(config).save_pretrained(folder)
-    transformers.DPTImageProcessorPil(  # the processor settings of Depth-Anything-V2-*-hf
-        size={"height": 518, "width": 518},
-        keep_aspect_ratio=True,
-        ensure_multiple_of=14,
-        do_pad=False,
-        resample=3,
-        image_mean=[0.485, 0.456, 0.406],
-        image_std=[0.229, 0.224, 0.225],
-    ).save_pretrained(folder)
+    transformers.DPTImageProcessorPil(**DEPTH_ANYTHING_PROCESSOR).save_pretrained(folder)
     return folder
 
 

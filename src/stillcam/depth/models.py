@@ -27,6 +27,18 @@ from typing import Any, Literal
 from ..errors import InputError
 
 ENTRY_POINT_GROUP = "stillcam.depth_models"
+
+#: The image-processor settings of the Depth-Anything-V2-*-hf repositories'
+#: ``preprocessor_config.json`` (to build faithful local stand-ins for tests and benchmarks).
+DEPTH_ANYTHING_PROCESSOR: dict[str, Any] = {
+    "size": {"height": 518, "width": 518},
+    "keep_aspect_ratio": True,
+    "ensure_multiple_of": 14,
+    "do_pad": False,
+    "resample": 3,
+    "image_mean": [0.485, 0.456, 0.406],
+    "image_std": [0.229, 0.224, 0.225],
+}
 DEFAULT_MODEL = "depth-anything-v2-small"
 
 
