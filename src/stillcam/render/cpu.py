@@ -1,14 +1,17 @@
 """The CPU renderer: numba, multi-threaded, same rules as the reference renderer.
 
-Design: vertices are projected in parallel; triangles are binned into horizontal bands of
-BAND_ROWS rows (counting sort, triangle order kept); bands are rasterised in parallel (each
-thread owns its rows, so no locks and a deterministic result), writing per-pixel depth and
-perspective-correct texture coordinates (deferred); a final parallel pass samples the
-full-resolution texture bilinearly once per covered pixel (twice where a soft edge lets
-the surface behind show through).
+Design: vertices are projected in parallel; each triangle's band range is found in parallel
+(triangles off the frame or through the near plane are dropped there); triangles are binned
+into horizontal bands of BAND_ROWS rows (counting sort, triangle order kept); bands are
+rasterised in parallel (each thread owns its rows, so no locks and a deterministic result),
+writing per-pixel depth and perspective-correct texture coordinates (deferred) into float32
+buffers that are kept between frames; a final parallel pass samples the full-resolution
+texture bilinearly once per covered pixel (twice where a soft edge lets the surface behind
+show through).
 
-Deviation from the reference: none in the rules; arithmetic may differ in the last bits
-(projection order of operations), so on exact depth ties a different triangle can win.
+Deviation from the reference: none in the rules; arithmetic differs in the last bits (order
+of operations; z, u, v stored as float32), so on near-exact depth ties a different triangle
+can win.
 """
 
 from __future__ import annotations
@@ -42,167 +45,208 @@ def _project(vertices, world_to_camera, fx, fy, cx, cy):  # pragma: no cover - n
     return out
 
 
-@njit(cache=True, nogil=True)
-def _row_range(screen, tri, height, near):  # pragma: no cover - numba
-    """First and last pixel row a triangle may cover, or (1, 0) when it is not drawn."""
-    z0, z1, z2 = screen[tri[0], 2], screen[tri[1], 2], screen[tri[2], 2]
-    if min(z0, min(z1, z2)) < near:
-        return 1, 0
-    y0, y1, y2 = screen[tri[0], 1], screen[tri[1], 1], screen[tri[2], 1]
-    ya = max(math.ceil(-BBOX_EPS + min(y0, min(y1, y2))), 0)
-    yb = min(math.floor(BBOX_EPS + max(y0, max(y1, y2))), height - 1)
-    return ya, yb
-
-
-@njit(cache=True, nogil=True)
-def _bin(screen, triangles, height, band, near):  # pragma: no cover - numba
-    n_bands = (height + band - 1) // band
-    counts = np.zeros(n_bands + 1, np.int64)
-    for t in range(triangles.shape[0]):
-        ya, yb = _row_range(screen, triangles[t], height, near)
+@njit(parallel=True, cache=True, nogil=True)
+def _band_ranges(screen, triangles, width, height, band, near):  # pragma: no cover - numba
+    """Per triangle, the first and last band it may cover; (1, 0) when it is not drawn
+    (a vertex nearer than ``near``, or its bounding box entirely off the frame)."""
+    n = triangles.shape[0]
+    first = np.empty(n, np.int32)
+    last = np.empty(n, np.int32)
+    for t in prange(n):
+        i0, i1, i2 = triangles[t, 0], triangles[t, 1], triangles[t, 2]
+        first[t], last[t] = 1, 0
+        if min(screen[i0, 2], min(screen[i1, 2], screen[i2, 2])) < near:
+            continue
+        x0, x1, x2 = screen[i0, 0], screen[i1, 0], screen[i2, 0]
+        if (
+            math.ceil(-BBOX_EPS + min(x0, min(x1, x2))) > width - 1
+            or math.floor(BBOX_EPS + max(x0, max(x1, x2))) < 0
+        ):
+            continue
+        y0, y1, y2 = screen[i0, 1], screen[i1, 1], screen[i2, 1]
+        ya = max(math.ceil(-BBOX_EPS + min(y0, min(y1, y2))), 0)
+        yb = min(math.floor(BBOX_EPS + max(y0, max(y1, y2))), height - 1)
         if ya <= yb:
-            for b in range(ya // band, yb // band + 1):
-                counts[b + 1] += 1
+            first[t], last[t] = ya // band, yb // band
+    return first, last
+
+
+@njit(cache=True, nogil=True)
+def _bin(first, last, n_bands):  # pragma: no cover - numba
+    """Counting sort of triangles into bands, triangle order kept within a band."""
+    counts = np.zeros(n_bands + 1, np.int64)
+    for t in range(first.shape[0]):
+        for b in range(first[t], last[t] + 1):
+            counts[b + 1] += 1
     offsets = np.cumsum(counts)
     fill = offsets[:-1].copy()
     ids = np.empty(offsets[-1], np.int32)
-    for t in range(triangles.shape[0]):
-        ya, yb = _row_range(screen, triangles[t], height, near)
-        if ya <= yb:
-            for b in range(ya // band, yb // band + 1):
-                ids[fill[b]] = t
-                fill[b] += 1
+    for t in range(first.shape[0]):
+        for b in range(first[t], last[t] + 1):
+            ids[fill[b]] = t
+            fill[b] += 1
     return offsets, ids
 
 
 @njit(cache=True, nogil=True)
-def _edge(ax, ay, bx, by, px, py):  # pragma: no cover - numba
-    return (bx - ax) * (py - ay) - (by - ay) * (px - ax)
-
-
-@njit(cache=True, nogil=True)
-def _draw(screen, uvs, alphas, tri, width, r0, r1, front, back, keep_back):  # pragma: no cover
-    i0, i1, i2 = tri[0], tri[1], tri[2]
+def _draw(screen, uvs, alphas, triangles, t, width, r0, r1, front, back, keep_back):  # pragma: no cover
+    """Rasterise triangle ``t`` into rows r0..r1 of ``front`` (z, u, v, alpha per pixel,
+    float32) and, with ``keep_back``, ``back`` (z, u, v of the next surface)."""
+    i0, i1, i2 = triangles[t, 0], triangles[t, 1], triangles[t, 2]
     x0, y0 = screen[i0, 0], screen[i0, 1]
     x1, y1 = screen[i1, 0], screen[i1, 1]
     x2, y2 = screen[i2, 0], screen[i2, 1]
-    area = _edge(x0, y0, x1, y1, x2, y2)
+    area = (x1 - x0) * (y2 - y0) - (y1 - y0) * (x2 - x0)
     if abs(area) < 1e-12:
         return
     if area < 0:
         i1, i2 = i2, i1
         x1, y1, x2, y2 = x2, y2, x1, y1
         area = -area
-    z0, z1, z2 = screen[i0, 2], screen[i1, 2], screen[i2, 2]
-    u0, v0 = np.float64(uvs[i0, 0]), np.float64(uvs[i0, 1])
-    u1, v1 = np.float64(uvs[i1, 0]), np.float64(uvs[i1, 1])
-    u2, v2 = np.float64(uvs[i2, 0]), np.float64(uvs[i2, 1])
-    a0, a1, a2 = np.float64(alphas[i0]), np.float64(alphas[i1]), np.float64(alphas[i2])
     xa = max(math.ceil(-BBOX_EPS + min(x0, min(x1, x2))), 0)
     xb = min(math.floor(BBOX_EPS + max(x0, max(x1, x2))), width - 1)
     ya = max(math.ceil(-BBOX_EPS + min(y0, min(y1, y2))), r0)
     yb = min(math.floor(BBOX_EPS + max(y0, max(y1, y2))), r1)
-    e0 = -EDGE_EPS_PX * math.hypot(x2 - x1, y2 - y1) / area
-    e1 = -EDGE_EPS_PX * math.hypot(x0 - x2, y0 - y2) / area
-    e2 = -EDGE_EPS_PX * math.hypot(x1 - x0, y1 - y0) / area
+    if xa > xb or ya > yb:
+        return
+    inv_area = 1.0 / area
+    # Barycentric b_k = (A_k x + B_k y + C_k) / area for the edge opposite vertex k.
+    a0, b0c, c0 = -(y2 - y1), (x2 - x1), -(x2 - x1) * y1 + (y2 - y1) * x1
+    a1, b1c, c1 = -(y0 - y2), (x0 - x2), -(x0 - x2) * y2 + (y0 - y2) * x2
+    a2, b2c, c2 = -(y1 - y0), (x1 - x0), -(x1 - x0) * y0 + (y1 - y0) * x0
+    e0 = -EDGE_EPS_PX * math.sqrt(a0 * a0 + b0c * b0c) * inv_area
+    e1 = -EDGE_EPS_PX * math.sqrt(a1 * a1 + b1c * b1c) * inv_area
+    e2 = -EDGE_EPS_PX * math.sqrt(a2 * a2 + b2c * b2c) * inv_area
+    w0, w1, w2 = 1.0 / screen[i0, 2], 1.0 / screen[i1, 2], 1.0 / screen[i2, 2]
+    u0, u1, u2 = uvs[i0, 0] * w0, uvs[i1, 0] * w1, uvs[i2, 0] * w2
+    v0, v1, v2 = uvs[i0, 1] * w0, uvs[i1, 1] * w1, uvs[i2, 1] * w2
     for py in range(ya, yb + 1):
         fy = np.float64(py)
         for px in range(xa, xb + 1):
             fx = np.float64(px)
-            b0 = _edge(x1, y1, x2, y2, fx, fy) / area
-            b1 = _edge(x2, y2, x0, y0, fx, fy) / area
-            b2 = _edge(x0, y0, x1, y1, fx, fy) / area
-            if b0 < e0 or b1 < e1 or b2 < e2:
+            l0 = (a0 * fx + b0c * fy + c0) * inv_area
+            l1 = (a1 * fx + b1c * fy + c1) * inv_area
+            l2 = (a2 * fx + b2c * fy + c2) * inv_area
+            if l0 < e0 or l1 < e1 or l2 < e2:
                 continue
-            z = 1.0 / (b0 / z0 + b1 / z1 + b2 / z2)
-            if z >= (back[0, py, px] if keep_back else front[0, py, px]):
+            w = l0 * w0 + l1 * w1 + l2 * w2
+            z = 1.0 / w
+            if z >= (back[py, px, 0] if keep_back else front[py, px, 0]):
                 continue
-            u = (b0 * u0 / z0 + b1 * u1 / z1 + b2 * u2 / z2) * z
-            v = (b0 * v0 / z0 + b1 * v1 / z1 + b2 * v2 / z2) * z
-            if z < front[0, py, px]:
+            u = (l0 * u0 + l1 * u1 + l2 * u2) * z
+            v = (l0 * v0 + l1 * v1 + l2 * v2) * z
+            if z < front[py, px, 0]:
                 if keep_back:
                     for k in range(3):
-                        back[k, py, px] = front[k, py, px]
-                front[0, py, px] = z
-                front[1, py, px] = u
-                front[2, py, px] = v
-                if keep_back:
-                    front[3, py, px] = (b0 * a0 / z0 + b1 * a1 / z1 + b2 * a2 / z2) * z
+                        back[py, px, k] = front[py, px, k]
+                    front[py, px, 3] = (
+                        l0 * alphas[i0] * w0 + l1 * alphas[i1] * w1 + l2 * alphas[i2] * w2
+                    ) * z
+                front[py, px, 0] = z
+                front[py, px, 1] = u
+                front[py, px, 2] = v
             else:
-                back[0, py, px] = z
-                back[1, py, px] = u
-                back[2, py, px] = v
+                back[py, px, 0] = z
+                back[py, px, 1] = u
+                back[py, px, 2] = v
 
 
 @njit(parallel=True, cache=True, nogil=True)
 def _rasterize(
-    screen, uvs, alphas, triangles, offsets, ids, width, height, band, keep_back
+    screen, uvs, alphas, triangles, offsets, ids, front, back, band, keep_back
 ):  # pragma: no cover
-    # z, u, v (and alpha, when some vertex is see-through) of the nearest surface
-    front = np.zeros((4 if keep_back else 3, height, width))
-    # z, u, v of the next surface behind it; only kept when some vertex is see-through.
-    back = np.zeros((3, height, width) if keep_back else (3, 1, 1))
-    front[0] = np.inf
-    back[0] = np.inf
+    """Each band (in parallel) clears its rows of the reused buffers, then draws its
+    triangles in order."""
+    height, width = front.shape[0], front.shape[1]
     for b in prange(offsets.shape[0] - 1):
         r0 = b * band
         r1 = min(r0 + band, height) - 1
+        for y in range(r0, r1 + 1):
+            for x in range(width):
+                front[y, x, 0] = np.inf
+                front[y, x, 3] = 1.0
+                if keep_back:
+                    back[y, x, 0] = np.inf
         for k in range(offsets[b], offsets[b + 1]):
-            _draw(screen, uvs, alphas, triangles[ids[k]], width, r0, r1, front, back, keep_back)
-    return front, back
+            _draw(screen, uvs, alphas, triangles, ids[k], width, r0, r1, front, back, keep_back)
 
 
 @njit(cache=True, nogil=True)
-def _sample(texture, u, v, c):  # pragma: no cover - numba
+def _sample3(texture, u, v):  # pragma: no cover - numba
+    """Bilinear sample (r, g, b) of an (H, W, 3) texture at pixel coordinates (u, v)."""
     th, tw = texture.shape[0], texture.shape[1]
     u = min(max(u, 0.0), tw - 1.0)
     v = min(max(v, 0.0), th - 1.0)
-    x0 = min(math.floor(u), tw - 2)
-    y0 = min(math.floor(v), th - 2)
+    x0 = min(int(u), tw - 2)
+    y0 = min(int(v), th - 2)
     fx, fy = u - x0, v - y0
-    top = texture[y0, x0, c] * (1 - fx) + texture[y0, x0 + 1, c] * fx
-    bottom = texture[y0 + 1, x0, c] * (1 - fx) + texture[y0 + 1, x0 + 1, c] * fx
-    return top * (1 - fy) + bottom * fy
+    w00, w01 = (1 - fx) * (1 - fy), fx * (1 - fy)
+    w10, w11 = (1 - fx) * fy, fx * fy
+    top, bottom = texture[y0], texture[y0 + 1]
+    r = top[x0, 0] * w00 + top[x0 + 1, 0] * w01 + bottom[x0, 0] * w10 + bottom[x0 + 1, 0] * w11
+    g = top[x0, 1] * w00 + top[x0 + 1, 1] * w01 + bottom[x0, 1] * w10 + bottom[x0 + 1, 1] * w11
+    b = top[x0, 2] * w00 + top[x0 + 1, 2] * w01 + bottom[x0, 2] * w10 + bottom[x0 + 1, 2] * w11
+    return r, g, b
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _shade(texture, front, back):  # pragma: no cover - numba
-    h, w = front.shape[1], front.shape[2]
-    rgb = np.zeros((h, w, 3), np.float32)
-    alpha = np.zeros((h, w), np.float32)
+def _shade(texture, front, back, keep_back, rgb, alpha, depth):  # pragma: no cover - numba
+    """Sample the texture at every covered pixel into ``rgb`` (premultiplied), ``alpha`` and
+    ``depth`` (written in full: uncovered pixels get 0, 0 and inf)."""
+    h, w = front.shape[0], front.shape[1]
     for y in prange(h):
         for x in range(w):
-            if not np.isfinite(front[0, y, x]):
+            z = front[y, x, 0]
+            depth[y, x] = z
+            if not z < np.inf:
+                rgb[y, x, 0] = rgb[y, x, 1] = rgb[y, x, 2] = 0.0
+                alpha[y, x] = 0.0
                 continue
-            a = min(max(front[3, y, x], 0.0), 1.0) if front.shape[0] == 4 else 1.0
-            behind = a < 1.0 and np.isfinite(back[0, y, x])
-            for c in range(3):
-                value = a * _sample(texture, front[1, y, x], front[2, y, x], c)
-                if behind:
-                    value += (1.0 - a) * _sample(texture, back[1, y, x], back[2, y, x], c)
-                rgb[y, x, c] = value
+            a = min(max(np.float64(front[y, x, 3]), 0.0), 1.0) if keep_back else 1.0
+            r, g, b = _sample3(texture, np.float64(front[y, x, 1]), np.float64(front[y, x, 2]))
+            behind = a < 1.0 and back[y, x, 0] < np.inf
+            if behind:
+                r2, g2, b2 = _sample3(texture, np.float64(back[y, x, 1]), np.float64(back[y, x, 2]))
+                r, g, b = a * r + (1.0 - a) * r2, a * g + (1.0 - a) * g2, a * b + (1.0 - a) * b2
+            else:
+                r, g, b = a * r, a * g, a * b
+            rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2] = r, g, b
             alpha[y, x] = 1.0 if behind else a
-    return rgb, alpha
-
-
-def rasterize_cpu(
-    screen: np.ndarray, uvs: np.ndarray, alphas: np.ndarray, triangles: np.ndarray, width: int, height: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Same contract as :func:`stillcam.render.reference.rasterize_reference`, in parallel."""
-    offsets, ids = _bin(screen, triangles, height, BAND_ROWS, NEAR_CLIP_M)
-    keep_back = bool(len(alphas)) and float(alphas.min()) < 1.0
-    return _rasterize(screen, uvs, alphas, triangles, offsets, ids, width, height, BAND_ROWS, keep_back)
 
 
 class CpuRenderer:
-    """Multi-threaded numba rasteriser (threads: numba's, set by NUMBA_NUM_THREADS)."""
+    """Multi-threaded numba rasteriser (threads: numba's, set by NUMBA_NUM_THREADS).
+
+    Its per-pixel buffers are kept between frames of the same size (allocating and
+    page-faulting them anew cost more than drawing at UHD), so one renderer must not be
+    used by two threads at once.
+    """
 
     def __init__(self, settings: RenderSettings | None = None) -> None:
         self.supersample = (settings or RenderSettings()).supersample
+        self._buffers: dict[tuple[int, int, bool], tuple[np.ndarray, np.ndarray]] = {}
+
+    def _buffers_for(self, height: int, width: int, keep_back: bool) -> tuple[np.ndarray, np.ndarray]:
+        key = (height, width, keep_back)
+        if key not in self._buffers:
+            self._buffers.clear()
+            front = np.empty((height, width, 4), np.float32)
+            back = np.empty((height, width, 3) if keep_back else (1, 1, 3), np.float32)
+            self._buffers[key] = (front, back)
+        return self._buffers[key]
 
     def render(self, scene: Scene, camera: Camera) -> Frame:
         view = camera.scaled(self.supersample)
         screen = _project(scene.vertices, np.linalg.inv(view.pose), view.fx, view.fy, view.cx, view.cy)
-        front, back = rasterize_cpu(screen, scene.uvs, scene.alphas, scene.triangles, view.width, view.height)
-        rgb, alpha = _shade(scene.texture, front, back)
-        return downsample(Frame(rgb, front[0].astype(np.float32), alpha), self.supersample)
+        first, last = _band_ranges(screen, scene.triangles, view.width, view.height, BAND_ROWS, NEAR_CLIP_M)
+        offsets, ids = _bin(first, last, (view.height + BAND_ROWS - 1) // BAND_ROWS)
+        keep_back = bool(len(scene.alphas)) and float(scene.alphas.min()) < 1.0
+        front, back = self._buffers_for(view.height, view.width, keep_back)
+        _rasterize(
+            screen, scene.uvs, scene.alphas, scene.triangles, offsets, ids, front, back, BAND_ROWS, keep_back
+        )
+        rgb = np.empty((view.height, view.width, 3), np.float32)
+        alpha = np.empty((view.height, view.width), np.float32)
+        depth = np.empty((view.height, view.width), np.float32)
+        _shade(scene.texture, front, back, keep_back, rgb, alpha, depth)
+        return downsample(Frame(rgb, depth, alpha), self.supersample)
