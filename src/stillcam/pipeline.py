@@ -38,8 +38,8 @@ from .output.writers import OutputSettings, open_sink, to_display
 from .render.frame import Renderer, RenderSettings, fill_holes
 from .render.registry import get_renderer
 from .safety import Safety, guard, proxy_for
-from .scene.layers import reach_of
-from .scene.mesh import Scene, SceneSettings, build_scene
+from .scene.layers import reach_of, stride_for
+from .scene.mesh import Scene, SceneSettings, auto_stride, build_scene
 
 _LOG = logging.getLogger("stillcam")
 
@@ -401,9 +401,15 @@ def scene_for(
     options: RenderOptions,
 ) -> Scene:
     """The scene for a set of viewing cameras (the one place the CLI and ``render_views`` share):
-    its ring and background layer reach as far as these cameras will look."""
+    its ring and background layer reach as far as these cameras will look, and with
+    ``--stride 0`` (auto) its vertex spacing is the vertex budget's, or coarser when every
+    camera shows the photo smaller than its own resolution (:func:`~stillcam.scene.layers.stride_for`)."""
     reach = reach_of(source, cameras, depth.z) if options.scene.fill != "none" else None
-    return build_scene(picture, depth, source, options.scene, reach)
+    settings = options.scene
+    if settings.stride == 0:  # auto: the vertex budget, coarser where the output cannot show it
+        budget = auto_stride(picture.width, picture.height)
+        settings = replace(settings, stride=max(budget, stride_for(source, cameras, depth.z)))
+    return build_scene(picture, depth, source, settings, reach)
 
 
 def display_frame(renderer: Renderer, scene: Scene, camera: Camera, options: RenderOptions) -> np.ndarray:

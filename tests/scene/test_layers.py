@@ -117,3 +117,19 @@ def test_depth_edge_a_pixel_off_snaps_onto_the_photo_edge():
     # A wall column next to the box is not pulled forward (its colour is the wall's).
     index = (40 + scene.ring_px) * cols + BOX[1].stop + scene.ring_px
     assert scene.vertices[index, 2] == pytest.approx(WALL_Z)
+
+
+def test_stride_follows_the_output_size_and_the_move():
+    import numpy as np
+
+    from stillcam.camera import Camera, fit_output_camera, pose_from
+    from stillcam.scene.layers import stride_for
+
+    source = Camera.from_focal_mm(4000, 2667, 35.0)
+    z = np.full((2667, 4000), 10.0, np.float32)
+    same = fit_output_camera(source, 4000, 2250)
+    hd = fit_output_camera(source, 1920, 1080)
+    assert stride_for(source, [same], z) == 1  # the photo at its own resolution: no coarsening
+    assert stride_for(source, [hd], z) == 5  # 2.5 output px at a 0.48 scale
+    pushed = hd.with_pose(pose_from(np.eye(3), np.array([0.0, 0.0, 5.0])))  # halfway to the wall
+    assert stride_for(source, [hd, pushed], z) == 2  # magnified 2x at the end of the push

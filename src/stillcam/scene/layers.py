@@ -10,6 +10,7 @@ background side. The renderer's z-buffer shows the layer only where the foregrou
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -103,6 +104,27 @@ def reach_of(source: Camera, cameras: Sequence[Camera], z: np.ndarray) -> Reach:
     edge = min(edge * REACH_SAFETY + REACH_PAD_PX, MAX_EDGE * longest) if edge > 0 else 0.0
     ring = min(ring * REACH_SAFETY + REACH_PAD_PX, MAX_RING * longest) if ring > 0 else 0.0
     return Reach(edge_px=edge, ring_px=ring)
+
+
+#: Target spacing of mesh vertices on screen, in output pixels, when the output is smaller
+#: than the photo (finer geometry than this cannot be seen, only paid for).
+SCREEN_SPACING_PX = 2.5
+
+
+def stride_for(source: Camera, cameras: Sequence[Camera], z: np.ndarray) -> int:
+    """Coarsest vertex stride (photo pixels) the shot can use: vertices about
+    SCREEN_SPACING_PX output pixels apart at the largest magnification any camera reaches
+    (focal ratio, times the approach to the median depth for forward moves). 1 when some
+    camera shows the photo at its own resolution or larger."""
+    median = float(np.median(z))
+    magnification = 0.0
+    for camera in cameras:
+        forward = float(camera.pose[2, 3] - source.pose[2, 3])
+        approach = median / max(median - forward, 0.25 * median)
+        magnification = max(magnification, camera.fx / source.fx * approach)
+    if magnification >= 1.0:
+        return 1
+    return max(1, math.floor(SCREEN_SPACING_PX / magnification))
 
 
 def _nearest_seed(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

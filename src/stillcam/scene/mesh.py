@@ -43,8 +43,9 @@ class SceneSettings:
     stride: int = field(
         default=0,
         metadata={
-            "help": "pixels between mesh vertices; 0 = auto (about 1.5 M vertices, "
-            "so a 12 MP photo is a few million triangles)"
+            "help": "pixels between mesh vertices; 0 = auto (about 1.5 M vertices, so a 12 MP "
+            "photo is a few million triangles; coarser when the output shows the photo smaller, "
+            "about 2.5 output pixels apart)"
         },
     )
     fill: FillName = field(

@@ -1,0 +1,232 @@
+"""Speed targets of issue #6, measured in one run on this machine (table + JSON).
+
+* P1 - CPU backend, one UHD frame of a two-layer scene from a 12 MP photo: median render time
+  (target <= 100 ms).
+* P2 - a 10 s UHD H.264 shot, whole command, against encoding the same kind of frames alone
+  (target <= 1.3x the encode-only time).
+* P3 - 1080p preview: render + composite per frame (target >= 30 frames/s).
+* P4 - peak RSS of the whole command for the largest photo here (21.4 MP; the target names
+  24 MP) rendered to UHD (target <= 2.5 GB).
+* Stage shares: scene build, render and encode, so the next bottleneck is visible.
+
+Inputs: ``nasa-53884.jpg`` (4256x2832) and ``tony-webster-97532.jpg`` (5672x3781) from
+../shared/data/photos, each with the synthetic layered depth of benchmarks/scene_build.py
+(a ramp plus 12 sharp-edged objects, so the scene has a background layer), move
+``orbit(degrees=8)``.
+
+Run: python benchmarks/speed.py [--seconds 10] [--frames 12]
+Writes benchmarks/results/speed.json. Skips cleanly when the photos are absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scene_build import synthetic_depth
+
+ROOT = Path(__file__).resolve().parents[1]
+PHOTOS = ROOT.parent / "shared" / "data" / "photos"
+PHOTO_12MP = PHOTOS / "nasa-53884.jpg"
+PHOTO_LARGE = PHOTOS / "tony-webster-97532.jpg"
+MOVE = "orbit(degrees=8)"
+
+
+def _inputs(photo: Path):
+    from stillcam import load_image
+    from stillcam.depth import DepthMap
+
+    picture = load_image(photo)
+    return picture, DepthMap(synthetic_depth(picture.width, picture.height), "synthetic layered", "-")
+
+
+def _options(size: str, seconds: float):
+    from stillcam import RenderOptions
+    from stillcam.pipeline import ShotSettings
+
+    return RenderOptions(shot=ShotSettings(move=MOVE, size=size, duration=seconds, fps="24"))
+
+
+def render_times(picture, depth, size: str, frames: int) -> dict:
+    """Scene build and per-frame render (+ composite) times at ``size``."""
+    from stillcam import get_renderer
+    from stillcam.output.writers import to_display
+    from stillcam.pipeline import plan_shot
+
+    options = _options(size, 4.0)
+    start = time.perf_counter()
+    scene, path, _ = plan_shot(picture, depth, options)
+    build = time.perf_counter() - start
+    renderer = get_renderer(options.render)
+    renderer.render(scene, path.cameras[0])  # compile / warm up
+    render, display = [], []
+    for camera in path.cameras[:: max(1, len(path) // frames)][:frames]:
+        t0 = time.perf_counter()
+        frame = renderer.render(scene, camera)
+        t1 = time.perf_counter()
+        to_display(frame, (0.0, 0.0, 0.0), 8)
+        display.append(time.perf_counter() - t1)
+        render.append(t1 - t0)
+    return {
+        "size": size,
+        "triangles": int(scene.triangles.shape[0]),
+        "background_triangles": int(scene.background_triangles),
+        "plan_and_build_s": build,
+        "render_ms_median": 1000 * statistics.median(render),
+        "render_ms_min": 1000 * min(render),
+        "display_ms_median": 1000 * statistics.median(display),
+    }
+
+
+def encode_only(picture, depth, seconds: float) -> dict:
+    """Encode ``seconds`` of UHD frames alone: 24 real frames of the shot, cycled."""
+    from stillcam import get_renderer
+    from stillcam.output.targets import parse_output
+    from stillcam.output.writers import OutputSettings, open_sink, to_display
+    from stillcam.pipeline import plan_shot
+
+    options = _options("UHD", 1.0)
+    scene, path, _ = plan_shot(picture, depth, options)
+    renderer = get_renderer(options.render)
+    images = [to_display(renderer.render(scene, c), (0.0, 0.0, 0.0), 8) for c in path.cameras]
+    count = round(seconds * 24)
+    with tempfile.TemporaryDirectory() as folder:
+        sink = open_sink(
+            parse_output(Path(folder) / "e.mp4"),
+            3840,
+            2160,
+            Fraction(24),
+            1001,
+            count,
+            OutputSettings(),
+            overwrite=True,
+        )
+        start, cpu = time.perf_counter(), time.process_time()
+        for i in range(count):
+            sink.write(images[i % len(images)])
+        sink.commit()
+        return {"frames": count, "wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu}
+
+
+def whole_command(photo: Path, z: np.ndarray, seconds: float, folder: Path) -> dict:
+    """``stillcam render`` in a fresh process: wall time and peak RSS."""
+    depth_file = folder / f"{photo.stem}.npy"
+    np.save(depth_file, z)
+    command = [
+        sys.executable,
+        "-m",
+        "stillcam",
+        "render",
+        str(photo),
+        "--depth",
+        str(depth_file),
+        "--move",
+        MOVE,
+        "--size",
+        "UHD",
+        "--duration",
+        str(seconds),
+        "--fps",
+        "24",
+        "-o",
+        str(folder / f"{photo.stem}.mp4"),
+        "--quiet",
+        "--overwrite",
+    ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"stillcam render failed: {result.stderr.strip()}")
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "photo": photo.name,
+        "frames": round(seconds * 24),
+        "wall_s": wall,
+        "peak_rss_mb": rss / 1024 if rss > before else None,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the P2 shot")
+    parser.add_argument("--frames", type=int, default=12, help="frames timed for P1/P3")
+    args = parser.parse_args()
+    if not (PHOTO_12MP.is_file() and PHOTO_LARGE.is_file()):
+        print("skipped: the photos under ../shared/data/photos are absent")
+        return 0
+    picture, depth = _inputs(PHOTO_12MP)
+    results: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        large_picture, large_depth = _inputs(PHOTO_LARGE)
+        results["P4"] = whole_command(PHOTO_LARGE, large_depth.z, 1.0, Path(tmp))  # first: RSS of children
+        del large_picture, large_depth
+        results["P1"] = render_times(picture, depth, "UHD", args.frames)
+        results["P3"] = render_times(picture, depth, "HD", 2 * args.frames)
+        results["encode"] = encode_only(picture, depth, args.seconds)
+        results["P2"] = whole_command(PHOTO_12MP, depth.z, args.seconds, Path(tmp))
+    p1, p2, p3, p4, enc = results["P1"], results["P2"], results["P3"], results["P4"], results["encode"]
+    preview_fps = 1000 / (p3["render_ms_median"] + p3["display_ms_median"])
+    per_frame = {
+        "build": p1["plan_and_build_s"] / p2["frames"],
+        "render": p1["render_ms_median"] / 1000,
+        "composite": p1["display_ms_median"] / 1000,
+        "encode": enc["wall_s"] / enc["frames"],
+    }
+    total = sum(per_frame.values())
+    rows = [
+        (
+            "P1 UHD render, 12 MP two-layer scene (median)",
+            f"{p1['render_ms_median']:.0f} ms",
+            "<= 100 ms",
+            p1["render_ms_median"] / 100,
+        ),
+        (
+            "P2 10 s UHD H.264, whole command / encode alone",
+            f"{p2['wall_s']:.1f} s / {enc['wall_s']:.1f} s",
+            "<= 1.3x",
+            p2["wall_s"] / enc["wall_s"] / 1.3,
+        ),
+        (
+            "P3 1080p preview (render + composite)",
+            f"{preview_fps:.1f} frames/s",
+            ">= 30 frames/s",
+            30 / preview_fps,
+        ),
+        (
+            "P4 peak RSS, 21.4 MP photo -> UHD",
+            f"{(p4['peak_rss_mb'] or 0):.0f} MB",
+            "<= 2500 MB",
+            (p4["peak_rss_mb"] or 0) / 2500,
+        ),
+    ]
+    print(f"{'target':52} {'measured':>22} {'goal':>15} {'x goal':>7}")
+    for name, value, goal, ratio in rows:
+        print(f"{name:52} {value:>22} {goal:>15} {ratio:7.2f}")
+    print(f"\nP1 scene: {p1['triangles']:,} triangles ({p1['background_triangles']:,} background layer)")
+    print(
+        "share of a UHD frame's time (build spread over the shot): "
+        + ", ".join(f"{k} {v / total:.0%}" for k, v in per_frame.items())
+    )
+    results["ratios_to_goal"] = {name.split()[0]: ratio for name, _, _, ratio in rows}
+    results["shares"] = {k: v / total for k, v in per_frame.items()}
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "speed.json").write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
