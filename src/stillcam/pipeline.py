@@ -36,7 +36,7 @@ from .output.recipe import Recipe, read_recipe, write_recipe
 from .output.targets import OutputTarget, parse_output
 from .output.writers import OutputSettings, open_sink, to_display
 from .render.frame import Renderer, RenderSettings, fill_holes
-from .render.registry import get_renderer
+from .render.registry import get_renderer, renderer_name
 from .safety import Safety, guard, proxy_for
 from .scene.layers import reach_of, stride_for
 from .scene.mesh import Scene, SceneSettings, auto_stride, build_scene
@@ -453,6 +453,8 @@ def render_shot(
         if extra is not None and extra.exists() and not overwrite:
             raise OutputError(f"{extra}: already exists; pass --overwrite to replace it")
     renderer = get_renderer(options.render)
+    if options.render.renderer == "auto":  # the recipe names the backend used, for exact re-renders
+        options = replace(options, render=replace(options.render, renderer=renderer_name(renderer)))
     scene, path, safety = plan_shot(picture, depth, options)
     first = path.cameras[0]
     sink = open_sink(

@@ -11,7 +11,7 @@ from numba import njit, prange
 from ..camera.camera import Camera
 from ..scene.mesh import Scene
 
-RendererName = Literal["cpu", "reference"]
+RendererName = Literal["cpu", "gl", "auto", "reference"]
 RENDERERS: tuple[str, ...] = get_args(RendererName)
 
 #: Triangles with a vertex closer than this (metres, camera z) are not drawn.
@@ -31,7 +31,11 @@ class RenderSettings:
 
     renderer: RendererName = field(
         default="cpu",
-        metadata={"help": "cpu (numba, fast) or reference (plain numpy, slow, the judge of correctness)"},
+        metadata={
+            "help": "cpu (numba, fast), gl (OpenGL via moderngl/EGL, extra 'gl'; fast on a GPU), "
+            "auto (gl when a hardware GPU driver is found, else cpu; the recipe records the one "
+            "used) or reference (plain numpy, slow, the judge of correctness)"
+        },
     )
     supersample: int = field(
         default=1,
