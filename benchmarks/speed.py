@@ -58,13 +58,16 @@ def _options(size: str, seconds: float):
     return RenderOptions(shot=ShotSettings(move=MOVE, size=size, duration=seconds, fps="24"))
 
 
-def render_times(picture, depth, size: str, frames: int) -> dict:
+def render_times(picture, depth, size: str, frames: int, renderer_name: str = "cpu") -> dict:
     """Scene build and per-frame render (+ composite) times at ``size``."""
+    from dataclasses import replace
+
     from stillcam import get_renderer
     from stillcam.output.writers import to_display
     from stillcam.pipeline import plan_shot
 
     options = _options(size, 4.0)
+    options = replace(options, render=replace(options.render, renderer=renderer_name))
     start = time.perf_counter()
     scene, path, _ = plan_shot(picture, depth, options)
     build = time.perf_counter() - start
@@ -175,6 +178,10 @@ def main() -> int:
         del large_picture, large_depth
         results["P1"] = render_times(picture, depth, "UHD", args.frames)
         results["P3"] = render_times(picture, depth, "HD", 2 * args.frames)
+        try:
+            results["gl_UHD"] = render_times(picture, depth, "UHD", args.frames, "gl")
+        except Exception as exc:  # no moderngl / EGL here
+            results["gl_UHD"] = {"error": str(exc)}
         results["encode"] = encode_only(picture, depth, args.seconds)
         results["P2"] = whole_command(PHOTO_12MP, depth.z, args.seconds, Path(tmp))
     p1, p2, p3, p4, enc = results["P1"], results["P2"], results["P3"], results["P4"], results["encode"]
@@ -216,6 +223,11 @@ def main() -> int:
     for name, value, goal, ratio in rows:
         print(f"{name:52} {value:>22} {goal:>15} {ratio:7.2f}")
     print(f"\nP1 scene: {p1['triangles']:,} triangles ({p1['background_triangles']:,} background layer)")
+    gl = results["gl_UHD"]
+    if "render_ms_median" in gl:
+        print(f"gl backend, same UHD frames on this machine's OpenGL: {gl['render_ms_median']:.0f} ms median")
+    else:
+        print(f"gl backend not measured: {gl['error']}")
     print(
         "share of a UHD frame's time (build spread over the shot): "
         + ", ".join(f"{k} {v / total:.0%}" for k, v in per_frame.items())
