@@ -45,7 +45,7 @@ width, height, frames = (int(v) for v in sys.argv[3:6])
 class Dolly(DepthScene):
     def update(self):  # a gentle dolly with a sideways drift, like DepthFlow's examples
         self.state.height = 0.2
-        self.state.offset_x = 0.3 * math.sin(math.tau * self.cycle)
+        self.state.offset = (0.3 * math.sin(math.tau * self.cycle), 0.0)
         self.state.isometric = 0.4 + 0.2 * math.cos(math.tau * self.cycle)
 
 scene = Dolly(backend="headless")
