@@ -110,13 +110,17 @@ def test_depth_edge_a_pixel_off_snaps_onto_the_photo_edge():
         scene = build_scene(
             picture, DepthMap(z, "box", "-"), camera, SceneSettings(stride=1, snap_edges=snap)
         )
-        # Main-layer vertex of pixel (row 40, column `last`); the grid starts one pixel out.
-        cols = W + 2 * scene.ring_px
-        index = (40 + scene.ring_px) * cols + last + scene.ring_px
+        # The main-layer vertex of pixel (row 40, column `last`), found by its texture position.
+        index = _vertex_at(scene, 40, last)
         assert scene.vertices[index, 2] == pytest.approx(expected)
     # A wall column next to the box is not pulled forward (its colour is the wall's).
-    index = (40 + scene.ring_px) * cols + BOX[1].stop + scene.ring_px
-    assert scene.vertices[index, 2] == pytest.approx(WALL_Z)
+    assert scene.vertices[_vertex_at(scene, 40, BOX[1].stop), 2] == pytest.approx(WALL_Z)
+
+
+def _vertex_at(scene, row: int, col: int) -> int:
+    """Index of the first (main-layer) vertex at photo pixel (row, col)."""
+    hits = np.flatnonzero((scene.uvs[:, 0] == col + scene.ring_px) & (scene.uvs[:, 1] == row + scene.ring_px))
+    return int(hits[0])
 
 
 def test_stride_follows_the_output_size_and_the_move():

@@ -222,10 +222,23 @@ def _kept(horizontal: np.ndarray, vertical: np.ndarray) -> np.ndarray:
 ATLAS_GAP = 2
 
 
+#: The ring (past the photo's border) is meshed this many times coarser across the border
+#: than the photo: its depth only continues the border's and its colour is a smooth
+#: outpainting, so fine cells there cost triangles and show nothing (half the triangles of
+#: a wide ring). Along the border the ring keeps the photo's spacing (the axes are shared).
+RING_COARSENING = 4
+
+
 def _padded_axis(size: int, stride: int, pad: int) -> np.ndarray:
-    """Grid coordinates from -pad past size - 1 + pad, every ``stride`` pixels (integers)."""
-    count = math.ceil((size - 1 + 2 * pad) / stride)
-    return -pad + stride * np.arange(count + 1, dtype=np.float64)
+    """Grid coordinates (integers): every ``stride`` pixels from 0 to at least size - 1,
+    then every ``stride * RING_COARSENING`` pixels out to ``pad`` (rounded up to whole
+    coarse steps) on both sides."""
+    step = stride * RING_COARSENING
+    outer = step * math.ceil(pad / step)
+    inner = np.arange(0, size - 1 + stride, stride, dtype=np.float64)
+    before = -np.arange(outer, 0, -step, dtype=np.float64)
+    after = inner[-1] + np.arange(step, size - 1 + outer - inner[-1] + step, step, dtype=np.float64)
+    return np.concatenate([before, inner, after])
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,6 +266,9 @@ def _ringed_grid(picture: Picture, z: np.ndarray, stride: int, ring_px: float, f
     continues the border's."""
     pad = max(1, math.ceil(ring_px))
     gx, gy = _padded_axis(picture.width, stride, pad), _padded_axis(picture.height, stride, pad)
+    pad = int(-gx[0])  # whole coarse steps: the texture's margin must match the grid's
+    if int(-gy[0]) != pad:
+        raise AssertionError("padded axes must start at the same margin")
     right = int(gx[-1]) - (picture.width - 1)
     bottom = int(gy[-1]) - (picture.height - 1)
     storage = outpaint(fill, picture.pixels, pad, bottom, pad, right, extra_rows=len(gy) + ATLAS_GAP)
