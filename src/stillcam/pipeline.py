@@ -452,7 +452,10 @@ def render_shot(
     for extra in (target.recipe_path, Path(export_cameras) if export_cameras else None):
         if extra is not None and extra.exists() and not overwrite:
             raise OutputError(f"{extra}: already exists; pass --overwrite to replace it")
-    renderer = get_renderer(options.render)
+    render_settings = options.render
+    if render_settings.renderer == "auto" and options.scene.soft_edge > 0:  # gl draws no soft edges
+        render_settings = replace(render_settings, renderer="cpu")
+    renderer = get_renderer(render_settings)
     if options.render.renderer == "auto":  # the recipe names the backend used, for exact re-renders
         options = replace(options, render=replace(options.render, renderer=renderer_name(renderer)))
     scene, path, safety = plan_shot(picture, depth, options)
