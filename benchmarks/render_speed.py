@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +30,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "sean-afnan-244576.jpg"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stillcam_run import run_stillcam  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
 
 
@@ -77,10 +78,7 @@ def measure_render_only(photo: Path, depth: Path, frames: int) -> dict:
 
 
 def measure_cli(photo: Path, depth: Path, out_dir: Path) -> dict:
-    command = [
-        sys.executable,
-        "-m",
-        "stillcam",
+    args = [
         "render",
         str(photo),
         "--depth",
@@ -103,16 +101,7 @@ def measure_cli(photo: Path, depth: Path, out_dir: Path) -> dict:
         str(out_dir / "shot.mp4"),
         "--quiet",
     ]
-    start = time.perf_counter()
-    subprocess.run(command, check=True)
-    wall = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {
-        "command": " ".join(["stillcam", *command[3:]]),
-        "wall_s": wall,
-        "frames": 96,
-        "peak_rss_mb": peak_kib / 1024,
-    }
+    return {**run_stillcam(args), "frames": 96}
 
 
 def main() -> int:

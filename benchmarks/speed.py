@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scene_build import synthetic_depth
+from stillcam_run import run_stillcam
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = ROOT.parent / "shared" / "data" / "photos"
@@ -126,10 +125,7 @@ def whole_command(photo: Path, z: np.ndarray, seconds: float, folder: Path) -> d
     """``stillcam render`` in a fresh process: wall time and peak RSS."""
     depth_file = folder / f"{photo.stem}.npy"
     np.save(depth_file, z)
-    command = [
-        sys.executable,
-        "-m",
-        "stillcam",
+    args = [
         "render",
         str(photo),
         "--depth",
@@ -147,19 +143,7 @@ def whole_command(photo: Path, z: np.ndarray, seconds: float, folder: Path) -> d
         "--quiet",
         "--overwrite",
     ]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"stillcam render failed: {result.stderr.strip()}")
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {
-        "photo": photo.name,
-        "frames": round(seconds * 24),
-        "wall_s": wall,
-        "peak_rss_mb": rss / 1024 if rss > before else None,
-    }
+    return {"photo": photo.name, "frames": round(seconds * 24), **run_stillcam(args)}
 
 
 def main() -> int:
