@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/stillcam demo -o demo.mp4 --overwrite --move orbit --set degrees=12
+	$(BIN)/stillcam demo -o demo.mp4 --overwrite
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -17,6 +17,9 @@ from .camera.moves import MOVES
 from .errors import InputError, StillcamError
 from .pipeline import _SECTIONS, RenderOptions
 
+#: The demo's default move: framed on the example's subject, safe for the motion guard.
+DEMO_MOVE = "orbit(degrees=12)"
+
 _SECTION_TITLES = {
     "shot": "move and frame",
     "depth": "depth interpretation",
@@ -110,13 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="render the bundled procedural example (no input files)",
-        description="Render the bundled procedural example; needs no files.",
+        description="Render the bundled procedural example; needs no files. Its default move is "
+        f"{DEMO_MOVE!r} (a dolly-in of the default subject, the far wall, would fly past the red sphere).",
     )
     demo.add_argument(
         "--example-size", default="1920x1080", help="example photo size WxH (default: 1920x1080)"
     )
     _common(demo)
     add_options(demo)
+    demo.set_defaults(move=DEMO_MOVE)
 
     render = commands.add_parser(
         "render",
