@@ -244,9 +244,30 @@ def run(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _keep_large_allocations() -> None:
+    """Ask glibc to serve frame-sized arrays from the heap and keep freed memory there.
+
+    By default every array over 32 MB is a fresh mmap, page-faulted and zeroed by the kernel
+    on first touch, and unmapped when freed: a UHD shot spent a quarter of its wall time in the
+    kernel doing that (measured: 48 UHD frames 46 s -> 37 s wall, 16 -> 6 s system time, peak
+    RSS +2 %). Process-wide, so done here, by the command line that owns the process, never by
+    the library. No effect (and no error) off glibc.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD: mmap only allocations over 1 GiB
+        libc.mallopt(-1, 2**31 - 1)  # M_TRIM_THRESHOLD: do not hand freed heap back at once
+    except (OSError, AttributeError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: one clear line on stderr for every expected error, no traceback;
     warnings (the motion-safety guard's) as ``stillcam: warning: ...`` lines."""
+    _keep_large_allocations()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("stillcam: warning: %(message)s"))
     log = logging.getLogger("stillcam")
