@@ -225,19 +225,16 @@ def load_inputs(
 ) -> tuple[Picture, DepthMap]:
     """Load the photo and its depth: a depth file (interpreted and resampled to the photo), or,
     without one, the ``--depth-model``'s estimate (:mod:`stillcam.depth.estimate`)."""
-    picture = _with_lens(load_image(photo), options.shot)
     if depth is None:
-        from .depth.estimate import estimate_depth
+        from .depth.estimate import estimate_depth, prepare_model
 
         settings = options.depth
-        estimate = estimate_depth(
-            picture,
-            settings.depth_model,
-            model_dir=settings.model_dir,
-            allow_noncommercial=settings.allow_noncommercial,
-            upsample=settings.upsample,
-        )
+        model = {"model_dir": settings.model_dir, "allow_noncommercial": settings.allow_noncommercial}
+        prepare_model(settings.depth_model, upsample=settings.upsample, **model)  # before decoding
+        picture = _with_lens(load_image(photo), options.shot)
+        estimate = estimate_depth(picture, settings.depth_model, upsample=settings.upsample, **model)
         return _estimated(picture, estimate, options)
+    picture = _with_lens(load_image(photo), options.shot)
     raw = read_depth_file(depth)
     raw_w = raw.values.shape[1]
     focal_px = focal_mm_to_px(picture.focal_mm, picture.width, picture.height) * raw_w / picture.width

@@ -300,3 +300,19 @@ def test_an_entry_point_plugin_is_listed_and_runs(monkeypatch, small_example):
     assert get_model("depth-anything-v2-small").name == "depth-anything-v2-small"  # others still work
     with pytest.raises(InputError, match="plug-in 'broken'"):
         get_model("broken")
+
+
+def test_model_problems_are_reported_before_the_photo_is_decoded(tmp_path, monkeypatch):
+    from stillcam import pipeline
+    from stillcam.pipeline import RenderOptions
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the photo was decoded before the model was checked")
+
+    monkeypatch.setattr(pipeline, "load_image", no_decoding)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    import huggingface_hub.constants as constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    with pytest.raises(ModelUnavailableError):
+        pipeline.load_inputs(tmp_path / "photo.jpg", None, RenderOptions())

@@ -227,6 +227,29 @@ def _to_inverse(raw: np.ndarray, spec: ModelSpec, fov: float | None, picture: Pi
     return 1.0 / np.clip(raw, 1e-3, 1e4)
 
 
+def prepare_model(
+    model: str,
+    *,
+    model_dir: str | Path | None = None,
+    allow_noncommercial: bool = False,
+    upsample: str = "snap",
+) -> tuple[ModelSpec, Path | None, str]:
+    """Every check before a model runs, cheap and in order: name and licence, options, the
+    torch install, the weights on disk. Returns (spec, folder to load, revision).
+
+    Raises:
+        InputError, MissingExtraError, ModelUnavailableError: as :func:`estimate_depth`.
+    """
+    spec = get_model(model, allow_noncommercial=allow_noncommercial)
+    if upsample not in ("snap", "bilinear"):
+        raise InputError(f"--upsample {upsample!r}: choose snap or bilinear")
+    if spec.family == "plugin":
+        return spec, None, spec.revision or "plugin"
+    _torch()  # the install hint before anything else
+    folder, revision = model_folder(spec, model_dir)
+    return spec, folder, revision
+
+
 def estimate_depth(
     picture: Picture,
     model: str,
@@ -243,14 +266,9 @@ def estimate_depth(
         MissingExtraError: torch/transformers not installed (``pip install 'stillcam[models]'``).
         ModelUnavailableError: weights not on disk and not downloadable.
     """
-    spec = get_model(model, allow_noncommercial=allow_noncommercial)
-    if upsample not in ("snap", "bilinear"):
-        raise InputError(f"--upsample {upsample!r}: choose snap or bilinear")
-    if spec.family == "plugin":
-        folder, revision = None, spec.revision or "plugin"
-    else:
-        _torch()  # the install hint before anything else
-        folder, revision = model_folder(spec, model_dir)
+    spec, folder, revision = prepare_model(
+        model, model_dir=model_dir, allow_noncommercial=allow_noncommercial, upsample=upsample
+    )
     file = cache_dir() / "depth" / f"{_key(picture, spec, revision, upsample)}.npy"
     if use_cache and file.is_file() and file.with_suffix(".json").is_file():
         meta = json.loads(file.with_suffix(".json").read_text(encoding="utf-8"))
@@ -333,5 +351,6 @@ __all__ = [
     "depth_map_of",
     "estimate_depth",
     "estimate_from_cache",
+    "prepare_model",
     "read_cached",
 ]
