@@ -361,6 +361,24 @@ def get_move(name: str) -> MoveSpec:
     return MOVES[name]
 
 
+def parse_param_value(text: str) -> float | None:
+    """A move parameter's value from text: a finite number, or None for ``none``/empty.
+
+    Raises:
+        ValueError: not a number, or not finite (the message says which).
+    """
+    text = text.strip().lower()
+    if text in ("none", ""):
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError("value must be finite")
+    return number
+
+
 def parse_move_params(items: list[str] | tuple[str, ...]) -> dict[str, float | None]:
     """Parse ``["degrees=20", "to_mm=none"]`` into ``{"degrees": 20.0, "to_mm": None}``."""
     params: dict[str, float | None] = {}
@@ -369,14 +387,10 @@ def parse_move_params(items: list[str] | tuple[str, ...]) -> dict[str, float | N
         key = key.strip().replace("-", "_")
         if not sep or not key:
             raise MoveError(f"--set {item!r}: expected KEY=VALUE, e.g. --set degrees=20")
-        text = value.strip().lower()
         try:
-            number = None if text in ("none", "") else float(text)
-        except ValueError:
-            raise MoveError(f"--set {item!r}: {value!r} is not a number") from None
-        if number is not None and not math.isfinite(number):
-            raise MoveError(f"--set {item!r}: value must be finite")
-        params[key] = number
+            params[key] = parse_param_value(value)
+        except ValueError as exc:
+            raise MoveError(f"--set {item!r}: {exc}") from None
     return params
 
 

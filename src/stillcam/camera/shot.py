@@ -41,7 +41,7 @@ from .keyframes import (
     rotation_from_angles,
     rotation_from_quaternion,
 )
-from .moves import MoveContext, get_move
+from .moves import MoveContext, get_move, parse_param_value
 from .path import CameraPath, check_easing, ease, frame_count
 
 SHOT_FORMAT = 1
@@ -401,9 +401,9 @@ def _term(text: str, expression: str, *, layer: bool) -> dict[str, Any]:
                 raise MoveError(f"--move {expression!r}: {key}={value!r} is not a number") from None
         else:
             try:
-                term["params"][key] = None if value.lower() in ("none", "") else float(value)
-            except ValueError:
-                raise MoveError(f"--move {expression!r}: {key}={value!r} is not a number") from None
+                term["params"][key] = parse_param_value(value)
+            except ValueError as exc:
+                raise MoveError(f"--move {expression!r}: {key}: {exc}") from None
     return term
 
 
@@ -453,7 +453,8 @@ def _allot(segments: tuple[Segment, ...], total: int | None, fps: Fraction) -> l
 
 
 def _apply(camera: Camera, step: MoveStep, s: float, t: float, ctx: MoveContext) -> Camera:
-    pose, zoom = get_move(step.move).function(s, t, ctx, get_move(step.move).resolve(step.params))
+    spec = get_move(step.move)
+    pose, zoom = spec.function(s, t, ctx, spec.resolve(step.params))
     return camera.zoomed(zoom).with_pose(camera.pose @ pose)
 
 
