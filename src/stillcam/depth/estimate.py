@@ -17,6 +17,7 @@ length the model estimated if any, and the cache file that makes re-renders exac
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -29,6 +30,7 @@ import numpy as np
 from ..errors import InputError, MissingExtraError, StillcamError, missing_extra
 from ..io.depthfile import RawDepth
 from ..io.image import Picture
+from ..output.writers import write_bytes_atomic
 from .convert import DEFAULT_FAR_M, DEFAULT_NEAR_M, DepthMap, DepthSettings, depth_from_raw
 from .models import ModelSpec, get_model
 from .upsample import bilinear_upsample, snap_upsample
@@ -199,15 +201,12 @@ def read_cached(file: str | Path, sha256: str) -> tuple[np.ndarray, dict[str, An
 
 
 def _write_cache(file: Path, inverse: np.ndarray, meta: dict[str, Any]) -> None:
+    """The metadata, then the array, each written whole under its final name or not at all."""
     file.parent.mkdir(parents=True, exist_ok=True)
-    for target, write in (
-        (file.with_suffix(".json"), lambda f: f.write(json.dumps(meta, indent=1).encode())),
-        (file, lambda f: np.save(f, inverse)),
-    ):
-        temporary = target.with_name(f".partial-{os.getpid()}-{target.name}")
-        with open(temporary, "wb") as handle:
-            write(handle)
-        os.replace(temporary, target)
+    array = io.BytesIO()
+    np.save(array, inverse)
+    write_bytes_atomic(file.with_suffix(".json"), json.dumps(meta, indent=1).encode(), "depth cache")
+    write_bytes_atomic(file, array.getvalue(), "depth cache")
 
 
 def _to_inverse(raw: np.ndarray, spec: ModelSpec, fov: float | None, picture: Picture) -> np.ndarray:

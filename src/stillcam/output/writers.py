@@ -85,20 +85,25 @@ def publish(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
-def write_text_atomic(path: Path, text: str, what: str) -> None:
-    """Write ``text`` to ``path`` through a hidden temporary file renamed into place; on
+def write_bytes_atomic(path: Path, data: bytes, what: str) -> None:
+    """Write ``data`` to ``path`` through a hidden temporary file renamed into place; on
     failure no file is left behind and :class:`OutputError` names ``what`` was being written."""
     tmp: Path | None = None
     try:
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=path.parent)
         tmp = Path(name)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
         publish(tmp, path)
     except OSError as exc:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write {what} ({exc.strerror})") from None
+
+
+def write_text_atomic(path: Path, text: str, what: str) -> None:
+    """:func:`write_bytes_atomic` for UTF-8 text."""
+    write_bytes_atomic(path, text.encode("utf-8"), what)
 
 
 def _check_destination(path: Path, overwrite: bool) -> None:
