@@ -10,7 +10,7 @@ import logging
 import math
 import re
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -272,7 +272,7 @@ def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tupl
     if shot.safe and isinstance(plan, CameraPath):
         raise InputError("--safe cannot shorten cameras read from a transforms.json; leave --safe out")
     path, safety = guard(
-        lambda amount: camera_path(source, depth.z, shot, plan, amount=amount),
+        camera_paths(source, depth.z, shot, plan),
         proxy_for(picture, depth),
         max_reveal=shot.max_reveal,
         clamp=shot.safe,
@@ -323,33 +323,44 @@ def _is_transforms(file: Path) -> bool:
         return False
 
 
-def camera_path(
-    source: Camera, z: np.ndarray, shot: ShotSettings, plan: Shot | CameraPath, *, amount: float = 1.0
-) -> CameraPath:
-    """The per-frame cameras of the shot, seen from the photo's camera ``source``.
+def camera_paths(
+    source: Camera, z: np.ndarray, shot: ShotSettings, plan: Shot | CameraPath
+) -> Callable[[float], CameraPath]:
+    """The shot's per-frame cameras as a function of how much of the move is played.
+
+    Checks, the output size and the subject are worked out once here; the function returned
+    only samples the move (the motion-safety clamp calls it repeatedly).
 
     Args:
         source: the photo's camera (world origin).
         z: (H, W) float32 depth of the photo in metres (for the subject).
         shot: the move options.
         plan: :func:`shot_plan`'s result.
-        amount: in [0, 1], how much of the move to play (the motion-safety clamp).
+
+    Returns:
+        amount in [0, 1] -> :class:`CameraPath` (imported cameras ignore the amount).
     """
     if shot.first_frame < 0:
         raise InputError(f"--first-frame must be >= 0, got {shot.first_frame}")
     width, height = parse_size(shot.size, source.width, source.height)
     if isinstance(plan, CameraPath):
-        return _imported(plan, shot, width, height)
-    start = fit_output_camera(source, width, height)
-    return build_shot_path(
-        plan,
-        move_context(start, source, z, shot),
-        fps=parse_fps(shot.fps),
-        duration_s=shot.duration,
-        easing=shot.easing,
-        first_frame=shot.first_frame,
-        amount=amount,
-    )
+        imported = _imported(plan, shot, width, height)
+        return lambda amount: imported
+    context = move_context(fit_output_camera(source, width, height), source, z, shot)
+    fps = parse_fps(shot.fps)
+
+    def sample(amount: float) -> CameraPath:
+        return build_shot_path(
+            plan,
+            context,
+            fps=fps,
+            duration_s=shot.duration,
+            easing=shot.easing,
+            first_frame=shot.first_frame,
+            amount=amount,
+        )
+
+    return sample
 
 
 def _imported(path: CameraPath, shot: ShotSettings, width: int, height: int) -> CameraPath:

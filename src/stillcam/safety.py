@@ -28,6 +28,7 @@ from .camera.camera import Camera
 from .camera.path import CameraPath
 from .depth.convert import DepthMap
 from .io.image import Picture, picture_from_array
+from .render.frame import Renderer
 from .scene.mesh import Scene, SceneSettings, build_scene
 
 PROXY_WIDTH = 320
@@ -93,13 +94,11 @@ def proxy_for(picture: Picture, depth: DepthMap) -> Proxy:
     return Proxy(build_scene(small, DepthMap(z, "proxy", ""), camera, settings), camera, z)
 
 
-def _look(proxy: Proxy, camera: Camera) -> tuple[float, bool]:
+def _look(proxy: Proxy, camera: Camera, renderer: Renderer) -> tuple[float, bool]:
     """(fraction of the frame no photo pixel covers, whether a surface comes too close)."""
-    from .render.cpu import CpuRenderer
-
     scale = min(1.0, CHECK_WIDTH / camera.width)
     small = camera.resized(max(2, round(camera.width * scale)), max(2, round(camera.height * scale)))
-    frame = CpuRenderer().render(proxy.scene, small)
+    frame = renderer.render(proxy.scene, small)
     covered = frame.alpha >= 0.5
     nearest = float(frame.depth[covered].min()) if covered.any() else np.inf
     return float(1.0 - covered.mean()), nearest < NEAR_RATIO * float(proxy.z.min())
@@ -127,11 +126,14 @@ def _checked(path: CameraPath) -> list[int]:
 
 def check_path(proxy: Proxy, path: CameraPath) -> tuple[float, int, int | None]:
     """(largest reveal, its frame number, first colliding frame number or None) of ``path``."""
+    from .render.cpu import CpuRenderer
+
+    renderer = CpuRenderer()  # one renderer: its buffers are reused frame to frame
     reveal, worst, collision = 0.0, path.first_frame, None
-    baseline = _look(proxy, path.cameras[0])[0]  # the proxy's own seams at depth edges
+    baseline = _look(proxy, path.cameras[0], renderer)[0]  # the proxy's own seams at depth edges
     for index in _checked(path):
         camera = path.cameras[index]
-        value, close = _look(proxy, camera)
+        value, close = _look(proxy, camera, renderer)
         value = max(0.0, value - baseline)
         if value > reveal:
             reveal, worst = value, path.first_frame + index
