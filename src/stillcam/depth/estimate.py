@@ -183,21 +183,11 @@ def _sha256(path: Path) -> str:
     return sha256_file(path)
 
 
-def read_cached(file: str | Path, sha256: str) -> tuple[np.ndarray, dict[str, Any]]:
-    """A cached estimate and its metadata, checked against ``sha256``.
-
-    Raises:
-        InputError: missing or changed file.
-    """
-    file = Path(file)
-    if not file.is_file():
-        raise InputError(
-            f"cached depth {file} is missing (the cache was cleared?); render again to re-estimate"
-        )
-    if _sha256(file) != sha256:
-        raise InputError(f"cached depth {file} has changed since the render (SHA-256 differs)")
+def _cached(file: Path, sha256: str, model: str, revision: str) -> Estimate:
+    """The :class:`Estimate` stored in ``file`` (+ its ``.json``), whose hash is ``sha256``."""
     meta = json.loads(file.with_suffix(".json").read_text(encoding="utf-8"))
-    return np.load(file), meta
+    metric = meta["output"] == "metric"
+    return Estimate(np.load(file), metric, meta.get("fov_degrees"), model, revision, file, sha256)
 
 
 def _write_cache(file: Path, inverse: np.ndarray, meta: dict[str, Any]) -> None:
@@ -270,16 +260,7 @@ def estimate_depth(
     )
     file = cache_dir() / "depth" / f"{_key(picture, spec, revision, upsample)}.npy"
     if use_cache and file.is_file() and file.with_suffix(".json").is_file():
-        meta = json.loads(file.with_suffix(".json").read_text(encoding="utf-8"))
-        return Estimate(
-            np.load(file),
-            spec.output == "metric",
-            meta.get("fov_degrees"),
-            spec.name,
-            revision,
-            file,
-            _sha256(file),
-        )
+        return _cached(file, _sha256(file), spec.name, revision)
     rgb = np.rint(picture.pixels * 255.0).astype(np.uint8)
     if spec.family == "plugin":
         raw, fov = spec.estimate(rgb)  # type: ignore[misc]
@@ -329,17 +310,19 @@ def depth_map_of(estimate: Estimate, settings: DepthSettings) -> DepthMap:
 
 
 def estimate_from_cache(record: dict[str, Any]) -> Estimate:
-    """The :class:`Estimate` a recipe's depth record names, read from the cache (checked)."""
-    inverse, meta = read_cached(record["cache"], record["sha256"])
-    return Estimate(
-        inverse,
-        meta["output"] == "metric",
-        meta.get("fov_degrees"),
-        record["model"],
-        record["revision"],
-        Path(record["cache"]),
-        record["sha256"],
-    )
+    """The :class:`Estimate` a recipe's depth record names, read from the cache.
+
+    Raises:
+        InputError: the cached file is missing or has changed since the render.
+    """
+    file = Path(record["cache"])
+    if not file.is_file():
+        raise InputError(
+            f"cached depth {file} is missing (the cache was cleared?); render again to re-estimate"
+        )
+    if _sha256(file) != record["sha256"]:
+        raise InputError(f"cached depth {file} has changed since the render (SHA-256 differs)")
+    return _cached(file, record["sha256"], record["model"], record["revision"])
 
 
 __all__ = [
@@ -351,5 +334,4 @@ __all__ = [
     "estimate_depth",
     "estimate_from_cache",
     "prepare_model",
-    "read_cached",
 ]
