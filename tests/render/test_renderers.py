@@ -87,3 +87,16 @@ def test_soft_edges_composite_the_front_over_the_surface_behind(small_example):
     hard_frame = get_renderer(RenderSettings("cpu")).render(hard, moved)
     changed = np.abs(cpu.rgb - hard_frame.rgb).max(axis=-1) > 1e-3
     assert 0 < changed.mean() < 0.05
+
+
+@pytest.mark.parametrize("chunks", [1, 7, 64])
+def test_parallel_binning_equals_a_serial_counting_sort(chunks):
+    from stillcam.render.cpu import _bin
+
+    rng = np.random.default_rng(5)
+    first = rng.integers(0, 10, 500).astype(np.int32)
+    last = (first + rng.integers(-1, 3, 500)).clip(max=9).astype(np.int32)  # some empty (last < first)
+    offsets, ids = _bin(first, last, 10, chunks)
+    for band in range(10):
+        expected = [t for t in range(500) if first[t] <= band <= last[t]]
+        assert ids[offsets[band] : offsets[band + 1]].tolist() == expected

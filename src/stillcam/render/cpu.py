@@ -26,33 +26,35 @@ from ..scene.mesh import Scene
 from .frame import BBOX_EPS, EDGE_EPS_PX, NEAR_CLIP_M, Frame, RenderSettings, downsample
 
 BAND_ROWS = 16
+#: Runs of triangles binned in parallel (fixed, so the result never depends on threads).
+BIN_CHUNKS = 64
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _project(vertices, world_to_camera, fx, fy, cx, cy):  # pragma: no cover - numba
-    n = vertices.shape[0]
-    out = np.empty((n, 3), np.float64)
+def _project(vertices, uvs, world_to_camera, fx, fy, cx, cy, out):  # pragma: no cover - numba
+    """Per vertex into ``out`` (N, 6) float64: pixel x, pixel y, camera z, and the
+    perspective-interpolated 1/z, u/z, v/z (so no triangle divides per vertex)."""
     m = world_to_camera
-    for i in prange(n):
+    for i in prange(vertices.shape[0]):
         x, y, z = np.float64(vertices[i, 0]), np.float64(vertices[i, 1]), np.float64(vertices[i, 2])
         cxw = m[0, 0] * x + m[0, 1] * y + m[0, 2] * z + m[0, 3]
         cyw = m[1, 0] * x + m[1, 1] * y + m[1, 2] * z + m[1, 3]
         czw = m[2, 0] * x + m[2, 1] * y + m[2, 2] * z + m[2, 3]
         safe = czw if abs(czw) > 1e-12 else 1e-12
-        out[i, 0] = fx * cxw / safe + cx
-        out[i, 1] = fy * cyw / safe + cy
+        w = 1.0 / safe
+        out[i, 0] = fx * cxw * w + cx
+        out[i, 1] = fy * cyw * w + cy
         out[i, 2] = czw
-    return out
+        out[i, 3] = w
+        out[i, 4] = np.float64(uvs[i, 0]) * w
+        out[i, 5] = np.float64(uvs[i, 1]) * w
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _band_ranges(screen, triangles, width, height, band, near):  # pragma: no cover - numba
+def _band_ranges(screen, triangles, width, height, band, near, first, last):  # pragma: no cover - numba
     """Per triangle, the first and last band it may cover; (1, 0) when it is not drawn
     (a vertex nearer than ``near``, or its bounding box entirely off the frame)."""
-    n = triangles.shape[0]
-    first = np.empty(n, np.int32)
-    last = np.empty(n, np.int32)
-    for t in prange(n):
+    for t in prange(triangles.shape[0]):
         i0, i1, i2 = triangles[t, 0], triangles[t, 1], triangles[t, 2]
         first[t], last[t] = 1, 0
         if min(screen[i0, 2], min(screen[i1, 2], screen[i2, 2])) < near:
@@ -68,30 +70,45 @@ def _band_ranges(screen, triangles, width, height, band, near):  # pragma: no co
         yb = min(math.floor(BBOX_EPS + max(y0, max(y1, y2))), height - 1)
         if ya <= yb:
             first[t], last[t] = ya // band, yb // band
-    return first, last
 
 
-@njit(cache=True, nogil=True)
-def _bin(first, last, n_bands):  # pragma: no cover - numba
-    """Counting sort of triangles into bands, triangle order kept within a band."""
-    counts = np.zeros(n_bands + 1, np.int64)
-    for t in range(first.shape[0]):
-        for b in range(first[t], last[t] + 1):
-            counts[b + 1] += 1
-    offsets = np.cumsum(counts)
-    fill = offsets[:-1].copy()
-    ids = np.empty(offsets[-1], np.int32)
-    for t in range(first.shape[0]):
-        for b in range(first[t], last[t] + 1):
-            ids[fill[b]] = t
-            fill[b] += 1
+@njit(parallel=True, cache=True, nogil=True)
+def _bin(first, last, n_bands, chunks):  # pragma: no cover - numba
+    """Counting sort of triangles into bands, triangle order kept within a band; in parallel
+    over ``chunks`` consecutive runs of triangles (counts per chunk and band, then an
+    exclusive prefix sum in band-major, chunk-minor order, so the result is the same for any
+    thread count)."""
+    n = first.shape[0]
+    size = (n + chunks - 1) // chunks
+    counts = np.zeros((n_bands, chunks), np.int64)
+    for c in prange(chunks):
+        for t in range(c * size, min(n, (c + 1) * size)):
+            for b in range(first[t], last[t] + 1):
+                counts[b, c] += 1
+    offsets = np.zeros(n_bands + 1, np.int64)
+    starts = np.empty((n_bands, chunks), np.int64)
+    total = 0
+    for b in range(n_bands):
+        offsets[b] = total
+        for c in range(chunks):
+            starts[b, c] = total
+            total += counts[b, c]
+    offsets[n_bands] = total
+    ids = np.empty(total, np.int32)
+    for c in prange(chunks):
+        fill = starts[:, c].copy()
+        for t in range(c * size, min(n, (c + 1) * size)):
+            for b in range(first[t], last[t] + 1):
+                ids[fill[b]] = t
+                fill[b] += 1
     return offsets, ids
 
 
 @njit(cache=True, nogil=True)
-def _draw(screen, uvs, alphas, triangles, t, width, r0, r1, front, back, keep_back):  # pragma: no cover
-    """Rasterise triangle ``t`` into rows r0..r1 of ``front`` (z, u, v, alpha per pixel,
-    float32) and, with ``keep_back``, ``back`` (z, u, v of the next surface)."""
+def _draw(screen, alphas, triangles, t, width, r0, r1, front, back, keep_back):  # pragma: no cover
+    """Rasterise triangle ``t`` into rows r0..r1 of ``front`` (1/z, u, v, alpha per pixel,
+    float32; 1/z = 0 where empty) and, with ``keep_back``, ``back`` (1/z, u, v of the next
+    surface). The depth test compares 1/z, so a pixel that loses divides nothing."""
     i0, i1, i2 = triangles[t, 0], triangles[t, 1], triangles[t, 2]
     x0, y0 = screen[i0, 0], screen[i0, 1]
     x1, y1 = screen[i1, 0], screen[i1, 1]
@@ -117,51 +134,44 @@ def _draw(screen, uvs, alphas, triangles, t, width, r0, r1, front, back, keep_ba
     e0 = -EDGE_EPS_PX * math.sqrt(a0 * a0 + b0c * b0c) * inv_area
     e1 = -EDGE_EPS_PX * math.sqrt(a1 * a1 + b1c * b1c) * inv_area
     e2 = -EDGE_EPS_PX * math.sqrt(a2 * a2 + b2c * b2c) * inv_area
-    w0, w1, w2 = 1.0 / screen[i0, 2], 1.0 / screen[i1, 2], 1.0 / screen[i2, 2]
-    u0, u1, u2 = uvs[i0, 0] * w0, uvs[i1, 0] * w1, uvs[i2, 0] * w2
-    v0, v1, v2 = uvs[i0, 1] * w0, uvs[i1, 1] * w1, uvs[i2, 1] * w2
+    w0, w1, w2 = screen[i0, 3], screen[i1, 3], screen[i2, 3]
+    u0, u1, u2 = screen[i0, 4], screen[i1, 4], screen[i2, 4]
+    v0, v1, v2 = screen[i0, 5], screen[i1, 5], screen[i2, 5]
     d0, d1, d2 = a0 * inv_area, a1 * inv_area, a2 * inv_area  # steps along a row
     for py in range(ya, yb + 1):
         fy, fx = np.float64(py), np.float64(xa)
-        l0 = (a0 * fx + b0c * fy + c0) * inv_area - d0
-        l1 = (a1 * fx + b1c * fy + c1) * inv_area - d1
-        l2 = (a2 * fx + b2c * fy + c2) * inv_area - d2
-        entered = False
+        l0 = (a0 * fx + b0c * fy + c0) * inv_area
+        l1 = (a1 * fx + b1c * fy + c1) * inv_area
+        l2 = (a2 * fx + b2c * fy + c2) * inv_area
         for px in range(xa, xb + 1):
+            # One combined test per pixel (tiny triangles: a per-edge early exit mispredicts).
+            inside = (l0 >= e0) & (l1 >= e1) & (l2 >= e2)
+            w = l0 * w0 + l1 * w1 + l2 * w2
+            if inside and w > (back[py, px, 0] if keep_back else front[py, px, 0]):
+                z = 1.0 / w
+                u = (l0 * u0 + l1 * u1 + l2 * u2) * z
+                v = (l0 * v0 + l1 * v1 + l2 * v2) * z
+                if w > front[py, px, 0]:
+                    if keep_back:
+                        for k in range(3):
+                            back[py, px, k] = front[py, px, k]
+                        front[py, px, 3] = (
+                            l0 * alphas[i0] * w0 + l1 * alphas[i1] * w1 + l2 * alphas[i2] * w2
+                        ) * z
+                    front[py, px, 0] = w
+                    front[py, px, 1] = u
+                    front[py, px, 2] = v
+                else:
+                    back[py, px, 0] = w
+                    back[py, px, 1] = u
+                    back[py, px, 2] = v
             l0 += d0
             l1 += d1
             l2 += d2
-            if l0 < e0 or l1 < e1 or l2 < e2:
-                if entered:
-                    break  # a triangle is convex: once out of its row span, done
-                continue
-            entered = True
-            w = l0 * w0 + l1 * w1 + l2 * w2
-            z = 1.0 / w
-            if z >= (back[py, px, 0] if keep_back else front[py, px, 0]):
-                continue
-            u = (l0 * u0 + l1 * u1 + l2 * u2) * z
-            v = (l0 * v0 + l1 * v1 + l2 * v2) * z
-            if z < front[py, px, 0]:
-                if keep_back:
-                    for k in range(3):
-                        back[py, px, k] = front[py, px, k]
-                    front[py, px, 3] = (
-                        l0 * alphas[i0] * w0 + l1 * alphas[i1] * w1 + l2 * alphas[i2] * w2
-                    ) * z
-                front[py, px, 0] = z
-                front[py, px, 1] = u
-                front[py, px, 2] = v
-            else:
-                back[py, px, 0] = z
-                back[py, px, 1] = u
-                back[py, px, 2] = v
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _rasterize(
-    screen, uvs, alphas, triangles, offsets, ids, front, back, band, keep_back
-):  # pragma: no cover
+def _rasterize(screen, alphas, triangles, offsets, ids, front, back, band, keep_back):  # pragma: no cover
     """Each band (in parallel) clears its rows of the reused buffers, then draws its
     triangles in order."""
     height, width = front.shape[0], front.shape[1]
@@ -170,12 +180,12 @@ def _rasterize(
         r1 = min(r0 + band, height) - 1
         for y in range(r0, r1 + 1):
             for x in range(width):
-                front[y, x, 0] = np.inf
+                front[y, x, 0] = 0.0
                 front[y, x, 3] = 1.0
                 if keep_back:
-                    back[y, x, 0] = np.inf
+                    back[y, x, 0] = 0.0
         for k in range(offsets[b], offsets[b + 1]):
-            _draw(screen, uvs, alphas, triangles, ids[k], width, r0, r1, front, back, keep_back)
+            _draw(screen, alphas, triangles, ids[k], width, r0, r1, front, back, keep_back)
 
 
 @njit(cache=True, nogil=True)
@@ -205,19 +215,20 @@ def _shade(texture, front, back, keep_back, rgb, alpha, depth):  # pragma: no co
     one = np.float32(1.0)
     for y in prange(h):
         for x in range(w):
-            z = front[y, x, 0]
-            depth[y, x] = z
-            if not z < np.inf:
+            inverse = front[y, x, 0]
+            if not inverse > 0.0:
+                depth[y, x] = np.inf
                 rgb[y, x, 0] = rgb[y, x, 1] = rgb[y, x, 2] = 0.0
                 alpha[y, x] = 0.0
                 continue
+            depth[y, x] = one / inverse
             r, g, b = _sample3(texture, front[y, x, 1], front[y, x, 2])
             if not keep_back:
                 rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2] = r, g, b
                 alpha[y, x] = one
                 continue
             a = min(max(front[y, x, 3], np.float32(0.0)), one)
-            behind = a < one and back[y, x, 0] < np.inf
+            behind = a < one and back[y, x, 0] > 0.0
             if behind:
                 r2, g2, b2 = _sample3(texture, back[y, x, 1], back[y, x, 2])
                 r, g, b = a * r + (one - a) * r2, a * g + (one - a) * g2, a * b + (one - a) * b2
@@ -238,6 +249,7 @@ class CpuRenderer:
     def __init__(self, settings: RenderSettings | None = None) -> None:
         self.supersample = (settings or RenderSettings()).supersample
         self._buffers: dict[tuple[int, int, bool], tuple[np.ndarray, np.ndarray]] = {}
+        self._arrays: dict[str, np.ndarray] = {}
 
     def _buffers_for(self, height: int, width: int, keep_back: bool) -> tuple[np.ndarray, np.ndarray]:
         key = (height, width, keep_back)
@@ -248,16 +260,26 @@ class CpuRenderer:
             self._buffers[key] = (front, back)
         return self._buffers[key]
 
+    def _scratch(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+        """A per-scene-size work array, kept between frames like the pixel buffers."""
+        array = self._arrays.get(name)
+        if array is None or array.shape != shape:
+            array = self._arrays[name] = np.empty(shape, dtype)
+        return array
+
     def render(self, scene: Scene, camera: Camera) -> Frame:
         view = camera.scaled(self.supersample)
-        screen = _project(scene.vertices, np.linalg.inv(view.pose), view.fx, view.fy, view.cx, view.cy)
-        first, last = _band_ranges(screen, scene.triangles, view.width, view.height, BAND_ROWS, NEAR_CLIP_M)
-        offsets, ids = _bin(first, last, (view.height + BAND_ROWS - 1) // BAND_ROWS)
+        n_vertices, n_triangles = len(scene.vertices), len(scene.triangles)
+        screen = self._scratch("screen", (n_vertices, 6), np.float64)
+        to_camera = np.linalg.inv(view.pose)
+        _project(scene.vertices, scene.uvs, to_camera, view.fx, view.fy, view.cx, view.cy, screen)
+        first = self._scratch("first", (n_triangles,), np.int32)
+        last = self._scratch("last", (n_triangles,), np.int32)
+        _band_ranges(screen, scene.triangles, view.width, view.height, BAND_ROWS, NEAR_CLIP_M, first, last)
+        offsets, ids = _bin(first, last, (view.height + BAND_ROWS - 1) // BAND_ROWS, BIN_CHUNKS)
         keep_back = bool(len(scene.alphas)) and float(scene.alphas.min()) < 1.0
         front, back = self._buffers_for(view.height, view.width, keep_back)
-        _rasterize(
-            screen, scene.uvs, scene.alphas, scene.triangles, offsets, ids, front, back, BAND_ROWS, keep_back
-        )
+        _rasterize(screen, scene.alphas, scene.triangles, offsets, ids, front, back, BAND_ROWS, keep_back)
         rgb = np.empty((view.height, view.width, 3), np.float32)
         alpha = np.empty((view.height, view.width), np.float32)
         depth = np.empty((view.height, view.width), np.float32)
