@@ -3,6 +3,7 @@ import pytest
 
 from stillcam.errors import InputError
 from stillcam.scene.inpaint import FILLS, get_inpainter, inpaint, outpaint
+from stillcam.scene.texture import TEXTURE_MAX, quantize, to_float
 
 
 def _image():
@@ -37,12 +38,24 @@ def test_outpaint_keeps_the_photo_and_fills_the_ring_at_working_size():
     photo = _image()
     out = outpaint("propagate", photo, 5, 6, 7, 8, extra_rows=3, working_size=32)
     assert out.shape == (40 + 11 + 3, 60 + 15, 3)
-    np.testing.assert_array_equal(out[5:45, 7:67], photo)
-    ring = out[:51].copy()
+    assert out.dtype == np.uint16
+    np.testing.assert_array_equal(out[5:45, 7:67], quantize(photo))
+    # Half a step plus float32 round-off:
+    np.testing.assert_allclose(to_float(out[5:45, 7:67]), photo, atol=0.6 / TEXTURE_MAX)
+    # The ring continues the photo: its blue channel (0.5 everywhere) stays 0.5.
+    ring = to_float(out[:51]).copy()
     ring[5:45, 7:67] = np.nan
-    assert np.isfinite(ring[~np.isnan(ring[..., 0])]).all()
+    np.testing.assert_allclose(ring[..., 2][~np.isnan(ring[..., 2])], 0.5, atol=2 / 255)
 
 
 def test_unknown_fill_lists_the_known_ones():
     with pytest.raises(InputError, match="telea"):
         get_inpainter("diffusion")
+
+
+def test_texels_are_lossless_for_8_and_16_bit_photos():
+    eight = np.arange(256, dtype=np.float32) / 255
+    sixteen = np.arange(65536, dtype=np.float64).astype(np.float32) / 65535
+    for values, levels in ((eight, 255), (sixteen, 65535)):
+        texels = quantize(values.reshape(-1, 1, 1))
+        assert np.array_equal(np.round(to_float(texels).ravel() * levels), np.arange(levels + 1))

@@ -23,6 +23,7 @@ from numba import njit, prange
 
 from ..camera.camera import Camera
 from ..scene.mesh import Scene
+from ..scene.texture import TEXTURE_MAX
 from .frame import BBOX_EPS, EDGE_EPS_PX, NEAR_CLIP_M, Frame, RenderSettings, downsample
 
 BAND_ROWS = 16
@@ -188,10 +189,17 @@ def _rasterize(screen, alphas, triangles, offsets, ids, front, back, band, keep_
             _draw(screen, alphas, triangles, ids[k], width, r0, r1, front, back, keep_back)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _texel(value):  # pragma: no cover - numba
+    # Through int32: LLVM's unsigned 16-bit to float conversion was measured 2x slower.
+    return np.float32(np.int32(value))
+
+
 @njit(cache=True, nogil=True)
 def _sample3(texture, u, v):  # pragma: no cover - numba
-    """Bilinear sample (r, g, b) of an (H, W, 3) float32 texture at pixel coordinates (u, v),
-    in float32 arithmetic (measured 1.5x faster than float64 here; error ~1e-7)."""
+    """Bilinear sample (r, g, b) in [0, 1] of an (H, W, 3) uint16 texture (scene.texture) at
+    pixel coordinates (u, v), in float32 arithmetic (measured 1.5x faster than float64 here;
+    error ~1e-7)."""
     th, tw = texture.shape[0], texture.shape[1]
     u = min(max(u, np.float32(0.0)), np.float32(tw - 1))
     v = min(max(v, np.float32(0.0)), np.float32(th - 1))
@@ -199,11 +207,17 @@ def _sample3(texture, u, v):  # pragma: no cover - numba
     y0 = min(int(v), th - 2)
     fx, fy = u - np.float32(x0), v - np.float32(y0)
     gx, gy = np.float32(1.0) - fx, np.float32(1.0) - fy
-    w00, w01, w10, w11 = gx * gy, fx * gy, gx * fy, fx * fy
-    top, bottom = texture[y0], texture[y0 + 1]
-    r = top[x0, 0] * w00 + top[x0 + 1, 0] * w01 + bottom[x0, 0] * w10 + bottom[x0 + 1, 0] * w11
-    g = top[x0, 1] * w00 + top[x0 + 1, 1] * w01 + bottom[x0, 1] * w10 + bottom[x0 + 1, 1] * w11
-    b = top[x0, 2] * w00 + top[x0 + 1, 2] * w01 + bottom[x0, 2] * w10 + bottom[x0 + 1, 2] * w11
+    scale = np.float32(1.0 / TEXTURE_MAX)
+    w00, w01, w10, w11 = gx * gy * scale, fx * gy * scale, gx * fy * scale, fx * fy * scale
+    r = (_texel(texture[y0, x0, 0]) * w00 + _texel(texture[y0, x0 + 1, 0]) * w01) + (
+        _texel(texture[y0 + 1, x0, 0]) * w10 + _texel(texture[y0 + 1, x0 + 1, 0]) * w11
+    )
+    g = (_texel(texture[y0, x0, 1]) * w00 + _texel(texture[y0, x0 + 1, 1]) * w01) + (
+        _texel(texture[y0 + 1, x0, 1]) * w10 + _texel(texture[y0 + 1, x0 + 1, 1]) * w11
+    )
+    b = (_texel(texture[y0, x0, 2]) * w00 + _texel(texture[y0, x0 + 1, 2]) * w01) + (
+        _texel(texture[y0 + 1, x0, 2]) * w10 + _texel(texture[y0 + 1, x0 + 1, 2]) * w11
+    )
     return r, g, b
 
 

@@ -32,6 +32,7 @@ import numpy as np
 from ..camera.camera import Camera
 from ..errors import InputError, missing_extra
 from ..scene.mesh import Scene
+from ..scene.texture import to_float
 from .frame import EDGE_EPS_PX, NEAR_CLIP_M, Frame, RenderSettings, downsample
 
 _VERTEX = """
@@ -157,9 +158,7 @@ class GlRenderer:
             index_buffer=self.indices,
             index_element_size=4,
         )
-        self.texture = ctx.texture(
-            (tw, th), 3, np.ascontiguousarray(scene.texture, np.float32).tobytes(), dtype="f4"
-        )
+        self.texture = ctx.texture((tw, th), 3, to_float(scene.texture).tobytes(), dtype="f4")
         self._scene = scene
 
     def _framebuffer(self, width: int, height: int):

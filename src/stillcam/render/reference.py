@@ -14,6 +14,7 @@ import numpy as np
 
 from ..camera.camera import Camera
 from ..scene.mesh import Scene
+from ..scene.texture import to_float
 from .frame import (
     BBOX_EPS,
     EDGE_EPS_PX,
@@ -96,11 +97,13 @@ def rasterize_reference(
 
 def shade_reference(texture: np.ndarray, front: np.ndarray, back: np.ndarray) -> Frame:
     """A :class:`Frame` from the two nearest surfaces: the front one over the one behind it,
-    by the front one's opacity (soft edges); alone where it is opaque or nothing is behind."""
+    by the front one's opacity (soft edges); alone where it is opaque or nothing is behind.
+    ``texture`` is the scene's uint16 texels (:mod:`stillcam.scene.texture`)."""
     covered = np.isfinite(front[0])
     alpha = np.clip(front[3], 0.0, 1.0)
     behind = covered & (alpha < 1.0) & np.isfinite(back[0])
     rgb = np.zeros((*front.shape[1:], 3), np.float64)
+    texture = to_float(texture)
     rgb[covered] = alpha[covered, None] * bilinear_sample(texture, front[1][covered], front[2][covered])
     rgb[behind] += (1.0 - alpha[behind, None]) * bilinear_sample(texture, back[1][behind], back[2][behind])
     out_alpha = np.where(behind, 1.0, np.where(covered, alpha, 0.0))

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
+from .texture import quantize
 
 FillName = Literal["telea", "ns", "propagate", "nearest", "none"]
 FILLS: tuple[str, ...] = get_args(FillName)
@@ -160,8 +161,9 @@ def outpaint(
     working_size: int = WORKING_SIZE,
 ) -> np.ndarray:
     """The photo on a larger canvas whose margins (``top``.. ``right`` px) are filled by backend
-    ``name``. The fill is computed at most at ``working_size`` and upsampled: the margins are
-    smooth guesses, and a full-resolution fill of a 4K ring costs seconds and gigabytes.
+    ``name``, as uint16 texels (:mod:`.texture`). The fill is computed at most at
+    ``working_size`` and upsampled: the margins are smooth guesses, and a full-resolution fill
+    of a 4K ring costs seconds and gigabytes.
 
     Args:
         photo: (H, W, 3) float32 in [0, 1].
@@ -169,12 +171,12 @@ def outpaint(
             without copying the canvas; untouched pages cost no memory).
 
     Returns:
-        (H + top + bottom + extra_rows, W + left + right, 3) float32, the photo unchanged in
-        the middle, the extra rows uninitialised.
+        (H + top + bottom + extra_rows, W + left + right, 3) uint16, the photo (quantized
+        exactly) in the middle, the extra rows uninitialised.
     """
     h, w = photo.shape[:2]
     full = (h + top + bottom, w + left + right)
-    storage = np.empty((full[0] + extra_rows, full[1], 3), np.float32)
+    storage = np.empty((full[0] + extra_rows, full[1], 3), np.uint16)
     canvas_out = storage[: full[0]]
     scale = min(1.0, working_size / max(full))
     backend = get_inpainter(name)
@@ -182,7 +184,7 @@ def outpaint(
         canvas = cv2.copyMakeBorder(photo, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
         known = np.zeros(full, bool)
         known[top : top + h, left : left + w] = True
-        canvas_out[...] = backend(canvas, known)
+        quantize(backend(canvas, known), out=canvas_out)
         return storage
     small_w, small_h = max(2, round(w * scale)), max(2, round(h * scale))
     pads = [max(1, round(p * scale)) if p else 0 for p in (top, bottom, left, right)]
@@ -190,6 +192,7 @@ def outpaint(
     canvas = cv2.copyMakeBorder(small, *pads, cv2.BORDER_CONSTANT, value=0)
     known = np.zeros(canvas.shape[:2], bool)
     known[pads[0] : pads[0] + small_h, pads[2] : pads[2] + small_w] = True
-    cv2.resize(backend(canvas, known), (full[1], full[0]), dst=canvas_out, interpolation=cv2.INTER_LINEAR)
-    canvas_out[top : top + h, left : left + w] = photo
+    fill = quantize(backend(canvas, known))
+    cv2.resize(fill, (full[1], full[0]), dst=canvas_out, interpolation=cv2.INTER_LINEAR)
+    quantize(photo, out=canvas_out[top : top + h, left : left + w])
     return storage

@@ -34,6 +34,7 @@ from ..errors import InputError
 from ..io.image import Picture
 from .inpaint import WORKING_SIZE, FillName, OutpaintName, get_inpainter, inpaint, outpaint
 from .layers import BackgroundLayer, Reach, background_layer, cut_ends
+from .texture import quantize, to_float
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ class Scene:
         alphas: (N,) float32 opacity in [0, 1]: 1 but at the near end of a cut, where the
             foreground's last half pixel fades over what lies behind it (soft edges).
         triangles: (M, 3) int32 vertex indices.
-        texture: (H, W, 3) float32 sRGB-encoded colours in [0, 1] (the photo, full resolution).
+        texture: (H, W, 3) uint16 sRGB-encoded colours, value / TEXTURE_MAX in [0, 1] (the
+            photo at full resolution, exactly; see :mod:`.texture`).
         camera: the photo's camera (identity pose).
         stride: vertex spacing in photo pixels.
         cut_triangles: number of grid triangles dropped at depth edges.
@@ -258,7 +260,7 @@ def _plain_grid(picture: Picture, z: np.ndarray, stride: int) -> _Grid:
     xs, ys = np.meshgrid(gx, gy)
     ix = np.clip(np.rint(xs), 0, picture.width - 1).astype(np.intp)
     iy = np.clip(np.rint(ys), 0, picture.height - 1).astype(np.intp)
-    return _Grid(xs, ys, z[iy, ix].astype(np.float64), picture.pixels, 0, 0)
+    return _Grid(xs, ys, z[iy, ix].astype(np.float64), quantize(picture.pixels), 0, 0)
 
 
 def _ringed_grid(picture: Picture, z: np.ndarray, stride: int, ring_px: float, fill: str) -> _Grid:
@@ -312,7 +314,7 @@ def _background(
     layer = background_layer(grid.z, *cuts, reach_cells, settings.cut_threshold)
     if not layer.inside.any():
         return grid.z, np.zeros((rows, cols, 3), np.float32), np.zeros((0, 3), np.int32)
-    colours = grid.texture[grid.ys.astype(np.intp) + grid.top, grid.xs.astype(np.intp) + grid.left]
+    colours = to_float(grid.texture[grid.ys.astype(np.intp) + grid.top, grid.xs.astype(np.intp) + grid.left])
     colours = _background_colours(colours, layer, settings.fill)
     usable = layer.inside | ~layer.in_front
     corners = np.stack([usable[:-1, :-1], usable[:-1, 1:], usable[1:, :-1], usable[1:, 1:]])
@@ -348,7 +350,7 @@ def _snap_edges(grid: _Grid, cuts: tuple[np.ndarray, np.ndarray]) -> tuple[_Grid
     def colour(r: np.ndarray, c: np.ndarray) -> np.ndarray:
         y = grid.ys[r, c].astype(np.intp) + grid.top
         x = grid.xs[r, c].astype(np.intp) + grid.left
-        return grid.texture[y, x]
+        return to_float(grid.texture[y, x])
 
     for cut, step in ((cuts[0], (0, 1)), (cuts[1], (1, 0))):
         r, c = np.nonzero(cut)  # the side joins (r, c) and (r + step[0], c + step[1])
@@ -409,8 +411,8 @@ def build_scene(
             used, remap = np.unique(tris_bg, return_inverse=True)
             offset = texture.shape[0] + ATLAS_GAP
             atlas = grid.storage
-            atlas[texture.shape[0] :] = 0.0
-            atlas[offset:, :cols] = colours
+            atlas[texture.shape[0] :] = 0
+            quantize(colours, out=atlas[offset:, :cols])
             texture = atlas
             r, c = np.divmod(used, cols)
             vertices.append(unproject(grid.xs[r, c], grid.ys[r, c], z_bg[r, c], camera))
@@ -423,7 +425,7 @@ def build_scene(
         uvs=np.concatenate(uvs).astype(np.float32),
         alphas=np.concatenate(alphas).astype(np.float32),
         triangles=np.ascontiguousarray(np.concatenate(triangles), dtype=np.int32),
-        texture=np.ascontiguousarray(texture, dtype=np.float32),
+        texture=np.ascontiguousarray(texture),
         camera=camera,
         stride=stride,
         cut_triangles=int((~keep).sum()),
