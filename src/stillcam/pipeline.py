@@ -416,7 +416,8 @@ def scene_for(
     settings = options.scene
     if settings.stride == 0:  # auto: the vertex budget, coarser where the output cannot show it
         budget = auto_stride(picture.width, picture.height)
-        settings = replace(settings, stride=max(budget, stride_for(source, cameras, depth.z)))
+        finest = stride_for(source, cameras, depth.z, settings.spacing)
+        settings = replace(settings, stride=max(budget, finest))
     return build_scene(picture, depth, source, settings, reach)
 
 

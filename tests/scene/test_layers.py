@@ -137,3 +137,6 @@ def test_stride_follows_the_output_size_and_the_move():
     assert stride_for(source, [hd], z) == 5  # 2.5 output px at a 0.48 scale
     pushed = hd.with_pose(pose_from(np.eye(3), np.array([0.0, 0.0, 5.0])))  # halfway to the wall
     assert stride_for(source, [hd, pushed], z) == 2  # magnified 2x at the end of the push
+    # A preview spacing coarsens in proportion, even at the photo's own resolution.
+    assert stride_for(source, [hd], z, spacing_px=8.0) == 16  # 8 output px at a 0.48 scale
+    assert stride_for(source, [same], z, spacing_px=8.0) == 8

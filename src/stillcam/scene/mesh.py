@@ -33,7 +33,7 @@ from ..depth.convert import DepthMap
 from ..errors import InputError
 from ..io.image import Picture
 from .inpaint import WORKING_SIZE, FillName, OutpaintName, get_inpainter, inpaint, outpaint
-from .layers import BackgroundLayer, Reach, background_layer, cut_ends
+from .layers import SCREEN_SPACING_PX, BackgroundLayer, Reach, background_layer, cut_ends
 from .texture import quantize, to_float
 
 
@@ -47,6 +47,14 @@ class SceneSettings:
             "help": "pixels between mesh vertices; 0 = auto (about 1.5 M vertices, so a 12 MP "
             "photo is a few million triangles; coarser when the output shows the photo smaller, "
             "about 2.5 output pixels apart)"
+        },
+    )
+    spacing: float = field(
+        default=SCREEN_SPACING_PX,
+        metadata={
+            "help": "with --stride 0 (auto): vertex spacing on screen in output pixels; 2.5 is "
+            "as fine as the output can show, larger is faster with smoother depth edges (6-8 "
+            "for a live preview)"
         },
     )
     fill: FillName = field(
@@ -380,6 +388,8 @@ def build_scene(
         )
     if settings.stride < 0 or settings.cut_threshold <= 0 or not 0 <= settings.soft_edge <= 4:
         raise InputError("--stride must be >= 0, --cut-threshold > 0 and --soft-edge in 0..4 px")
+    if not 1.0 <= settings.spacing <= 64.0:
+        raise InputError(f"--spacing is {settings.spacing:g}; give 1 to 64 output pixels (default 2.5)")
     if settings.fill != "none":
         get_inpainter(settings.fill)
         get_inpainter(settings.outpaint)
