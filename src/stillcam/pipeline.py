@@ -34,7 +34,14 @@ from .io.hashing import sha256_file
 from .io.image import Picture, load_image
 from .output.recipe import Recipe, read_recipe, write_recipe
 from .output.targets import OutputTarget, parse_output
-from .output.writers import OutputSettings, open_sink, to_display
+from .output.writers import (
+    OutputSettings,
+    display_dtype,
+    display_scale,
+    open_sink,
+    to_display,
+    to_display_rgba,
+)
 from .render.frame import Renderer, RenderSettings, fill_holes
 from .render.registry import get_renderer, renderer_name
 from .safety import Safety, guard, proxy_for
@@ -421,15 +428,27 @@ def scene_for(
     return build_scene(picture, depth, source, settings, reach)
 
 
-def display_frame(renderer: Renderer, scene: Scene, camera: Camera, options: RenderOptions) -> np.ndarray:
+def display_frame(
+    renderer: Renderer, scene: Scene, camera: Camera, options: RenderOptions, alpha: bool = False
+) -> np.ndarray:
     """Render one frame and turn it into output pixels (shared by the CLI and ``render_views``).
 
     With a fill, pixels that no layer covers take the background side's colour
-    (:func:`~stillcam.render.frame.fill_holes`); without, they show the matte.
+    (:func:`~stillcam.render.frame.fill_holes`); without, they show the matte, or, with
+    ``alpha`` (codecs that carry it), are transparent (RGBA out, straight colour).
     """
+    fill = options.scene.fill != "none"
+    fused = getattr(renderer, "render_display", None)  # the cpu backend's shortcut, same bytes
+    if fused is not None and not alpha:
+        bits = options.output.bit_depth
+        out = np.empty((camera.height, camera.width, 3), display_dtype(bits))
+        if fused(scene, camera, fill, np.asarray(options.output.matte, np.float32), display_scale(bits), out):
+            return out
     frame = renderer.render(scene, camera)
-    if options.scene.fill != "none":
+    if fill:
         frame = fill_holes(frame)
+    if alpha:
+        return to_display_rgba(frame, options.output.bit_depth)
     return to_display(frame, options.output.matte, options.output.bit_depth)
 
 
@@ -479,6 +498,7 @@ def render_shot(
         options.output,
         overwrite=overwrite,
     )
+    wants_alpha = bool(getattr(sink, "wants_alpha", False))
     for line in safety.warnings:  # after the sink has checked the output: errors come first
         _LOG.warning(line)
     try:
@@ -488,7 +508,7 @@ def render_shot(
         ):
             pending: deque[Future[None]] = deque()
             for camera in path.cameras:
-                image = display_frame(renderer, scene, camera, options)
+                image = display_frame(renderer, scene, camera, options, wants_alpha)
                 pending.append(pool.submit(sink.write, image))
                 _drain(pending, 2)
                 bar.advance()

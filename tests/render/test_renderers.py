@@ -100,3 +100,25 @@ def test_parallel_binning_equals_a_serial_counting_sort(chunks):
     for band in range(10):
         expected = [t for t in range(500) if first[t] <= band <= last[t]]
         assert ids[offsets[band] : offsets[band + 1]].tolist() == expected
+
+
+@pytest.mark.parametrize("soft_edge", [0.0, 0.5])
+@pytest.mark.parametrize("fill", [False, True])
+@pytest.mark.parametrize("bit_depth", [8, 16])
+def test_fused_display_path_gives_the_same_bytes(small_example, soft_edge, fill, bit_depth):
+    from stillcam.output.writers import display_dtype, display_scale, to_display
+    from stillcam.render.cpu import CpuRenderer
+    from stillcam.render.frame import fill_holes
+
+    picture, depth = small_example
+    camera = example_camera(160, 90)
+    scene = build_scene(picture, depth, camera, SceneSettings(stride=2, soft_edge=soft_edge, fill="none"))
+    moved = camera.zoomed(0.8).with_pose(POSE)  # zoomed out: holes at the frame's edges
+    renderer = CpuRenderer()
+    frame = renderer.render(scene, moved)
+    assert (frame.alpha <= 0).any()  # there are holes to fill (or to leave)
+    matte = np.array([0.2, 0.4, 0.6], np.float32)
+    expected = to_display(fill_holes(frame) if fill else frame, tuple(matte), bit_depth)
+    out = np.empty((90, 160, 3), display_dtype(bit_depth))
+    assert renderer.render_display(scene, moved, fill, matte, display_scale(bit_depth), out)
+    assert out.tobytes() == expected.tobytes()

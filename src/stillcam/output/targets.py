@@ -9,7 +9,7 @@ from typing import Literal
 
 from ..errors import InputError
 
-VIDEO_SUFFIXES = (".mp4", ".mov")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
 _HASHES = re.compile(r"#+")
 _PRINTF = re.compile(r"%0(\d)d")
 
@@ -54,7 +54,7 @@ class OutputTarget:
 
 
 def parse_output(path: str | Path) -> OutputTarget:
-    """Parse ``shot.mp4``, ``shot.mov``, ``shot.####.png`` or ``shot.%04d.png``.
+    """Parse ``shot.mp4``, ``shot.mov``, ``shot.mkv``, ``shot.####.png`` or ``shot.%04d.png``.
 
     Raises:
         InputError: any other form, with the accepted ones listed.
@@ -70,6 +70,6 @@ def parse_output(path: str | Path) -> OutputTarget:
             padding = len(hashes[0]) if hashes else int(printf[0])
             return OutputTarget("sequence", path, padding)
     raise InputError(
-        f"output {str(path)!r}: use a video (.mp4, .mov) or a numbered PNG sequence "
+        f"output {str(path)!r}: use a video (.mp4, .mov, .mkv) or a numbered PNG sequence "
         "with one frame-number pattern (shot.####.png or shot.%04d.png)"
     )

@@ -1,4 +1,5 @@
-"""Frame sinks: an H.264 video (PyAV) and numbered PNG sequences; both write-then-rename.
+"""Frame sinks: a video in a delivery codec (PyAV) and numbered PNG sequences; both
+write-then-rename.
 
 Nothing is ever written under a final name until the whole output is complete: videos are
 encoded to a hidden partial file beside the target and renamed; sequences are written into a
@@ -20,7 +21,8 @@ import numpy as np
 from numba import njit, prange
 
 from ..errors import InputError, OutputError
-from ..render.frame import Frame
+from ..render.frame import Frame, compose_row
+from .codecs import CodecName, check_timecode, stream_pix_fmt, video_codec
 from .targets import OutputTarget
 
 
@@ -29,13 +31,30 @@ class OutputSettings:
     """How frames are encoded. Field docs become ``--help`` text."""
 
     bit_depth: Literal[8, 16] = field(
-        default=8, metadata={"help": "bits per channel of PNG frames (8 or 16); video is 8-bit"}
+        default=8,
+        metadata={
+            "help": "bits per channel of the frames given to PNG or to a 10-bit/lossless codec (8 or 16)"
+        },
     )
-    crf: int = field(default=16, metadata={"help": "H.264 constant rate factor (0 = lossless, 51 = worst)"})
-    preset: str = field(default="veryfast", metadata={"help": "x264 speed preset"})
+    codec: CodecName = field(
+        default="h264",
+        metadata={
+            "help": "video codec: h264 (review copy, .mp4/.mov), h265 (10-bit), prores-422hq and "
+            "prores-4444 (with alpha) and dnxhr-hq (.mov), ffv1 (lossless RGB, .mkv/.mov); "
+            "see docs/delivery.md"
+        },
+    )
+    crf: int = field(
+        default=16, metadata={"help": "h264/h265 constant rate factor (0 = lossless, 51 = worst)"}
+    )
+    preset: str = field(default="veryfast", metadata={"help": "x264/x265 speed preset"})
     encoder_threads: int = field(
         default=4,
-        metadata={"help": "x264 threads; fixed (not auto) so re-renders are bit-identical on any machine"},
+        metadata={"help": "encoder threads; fixed (not auto) so re-renders are bit-identical on any machine"},
+    )
+    timecode: str = field(
+        default="",
+        metadata={"help": "start timecode of a video, HH:MM:SS:FF (e.g. 01:00:00:00); empty = none"},
     )
     matte: tuple[float, float, float] = field(
         default=(0.0, 0.0, 0.0),
@@ -45,14 +64,16 @@ class OutputSettings:
 
 @njit(parallel=True, cache=True, nogil=True)
 def _compose(rgb, alpha, matte, scale, out):  # pragma: no cover - numba
-    h, w = alpha.shape
-    for y in prange(h):
-        for x in range(w):
-            rest = 1.0 - alpha[y, x]
-            for c in range(3):
-                value = rgb[y, x, c] + rest * matte[c]
-                value = min(max(value, 0.0), 1.0) * scale
-                out[y, x, c] = np.rint(value)
+    for y in prange(alpha.shape[0]):
+        compose_row(rgb[y], alpha[y], matte, scale, out[y])
+
+
+def display_dtype(bit_depth: int) -> type:
+    return np.uint8 if bit_depth == 8 else np.uint16
+
+
+def display_scale(bit_depth: int) -> np.float32:
+    return np.float32(255.0 if bit_depth == 8 else 65535.0)
 
 
 def to_display(frame: Frame, matte: tuple[float, float, float], bit_depth: int) -> np.ndarray:
@@ -62,10 +83,21 @@ def to_display(frame: Frame, matte: tuple[float, float, float], bit_depth: int) 
     numpy expression took ~1.3 s per frame here, this takes a few ms.
     """
     h, w = frame.alpha.shape
-    out = np.empty((h, w, 3), np.uint8 if bit_depth == 8 else np.uint16)
-    scale = np.float32(255.0 if bit_depth == 8 else 65535.0)
-    _compose(frame.rgb, frame.alpha, np.asarray(matte, np.float32), scale, out)
+    out = np.empty((h, w, 3), display_dtype(bit_depth))
+    _compose(frame.rgb, frame.alpha, np.asarray(matte, np.float32), display_scale(bit_depth), out)
     return out
+
+
+def to_display_rgba(frame: Frame, bit_depth: int) -> np.ndarray:
+    """Straight (unpremultiplied) colour plus coverage as alpha, quantised: (H, W, 4) uint8
+    (``bit_depth`` 8) or uint16 (16), for codecs that carry alpha (ProRes 4444). Pixels no
+    surface covers are (0, 0, 0, 0)."""
+    scale = 255.0 if bit_depth == 8 else 65535.0
+    alpha = np.clip(frame.alpha, 0.0, 1.0)
+    covered = alpha > 0
+    colour = np.divide(frame.rgb, alpha[..., None], out=np.zeros_like(frame.rgb), where=covered[..., None])
+    rgba = np.concatenate([np.clip(colour, 0.0, 1.0), alpha[..., None]], axis=-1) * np.float32(scale)
+    return np.rint(rgba).astype(np.uint8 if bit_depth == 8 else np.uint16)
 
 
 class FrameSink(Protocol):
@@ -116,7 +148,8 @@ def _check_destination(path: Path, overwrite: bool) -> None:
 
 
 class VideoSink:
-    """H.264 yuv420p in MP4/MOV with BT.709 primaries/transfer/matrix, limited range."""
+    """A video in the delivery codec ``settings.codec`` (:mod:`.codecs`), BT.709-tagged on the
+    stream and on every frame, exact frame rate, optional start timecode."""
 
     def __init__(
         self, path: Path, width: int, height: int, fps: Fraction, settings: OutputSettings, *, overwrite: bool
@@ -124,39 +157,73 @@ class VideoSink:
         import av
         from av.video.reformatter import ColorRange, Colorspace, Interpolation
 
-        if width % 2 or height % 2:
-            raise InputError(f"video size {width}x{height} must be even for yuv420p; pick an even size")
+        codec = video_codec(settings.codec, path.suffix)
+        pix_fmt = stream_pix_fmt(codec, settings.bit_depth)
+        if (width % 2 or height % 2) and not codec.rgb:
+            raise InputError(f"video size {width}x{height} must be even for {pix_fmt}; pick an even size")
+        if width < codec.min_size[0] or height < codec.min_size[1]:
+            raise InputError(
+                f"--codec {codec.name} needs frames of at least {codec.min_size[0]}x{codec.min_size[1]} "
+                f"pixels, not {width}x{height}"
+            )
+        if settings.timecode:
+            check_timecode(settings.timecode, fps)
         _check_destination(path, overwrite)
         self._path = path
         handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.partial-", suffix=path.suffix, dir=path.parent)
         os.close(handle)
         self._tmp = Path(tmp)
-        self._container = av.open(str(self._tmp), "w", format=path.suffix[1:].lower())
-        stream = self._container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        container_format = {".mkv": "matroska"}.get(path.suffix.lower(), path.suffix[1:].lower())
+        self._container = av.open(str(self._tmp), "w", format=container_format)
+        if settings.timecode:
+            self._container.metadata["timecode"] = settings.timecode
+        stream = self._container.add_stream(codec.encoder, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         stream.time_base = Fraction(1, 1) / fps
+        if path.suffix.lower() != ".mkv":
+            stream.codec_tag = codec.tag
         context = stream.codec_context
         context.thread_count = settings.encoder_threads
-        context.options = {"crf": str(settings.crf), "preset": settings.preset}
-        context.color_primaries, context.color_trc, context.colorspace = 1, 1, 1  # BT.709
-        context.color_range = 1  # limited ("MPEG")
+        options = dict(codec.options)
+        if codec.encoder == "libx264":
+            options.update(crf=str(settings.crf), preset=settings.preset)
+        elif codec.encoder == "libx265":
+            # Fixed thread pools: x265's output depends on them (repeatable re-renders).
+            params = f"pools={settings.encoder_threads}:frame-threads=1:log-level=error"
+            options.update({"crf": str(settings.crf), "preset": settings.preset, "x265-params": params})
+        context.options = options
+        rgb_range = ColorRange.JPEG
+        context.color_primaries, context.color_trc = 1, 1  # BT.709
+        context.colorspace = 0 if codec.rgb else 1  # RGB planes / BT.709 matrix
+        context.color_range = 2 if codec.rgb else 1  # full / limited ("MPEG")
         self._stream = stream
+        self._codec = codec
+        formats = {(False, 8): "rgb24", (False, 16): "rgb48le", (True, 8): "rgba", (True, 16): "rgba64le"}
+        self._in_format = formats[(codec.alpha, settings.bit_depth)]
         self._reformat = dict(
-            format="yuv420p",
+            format=pix_fmt,
             src_colorspace=Colorspace.ITU709,
             dst_colorspace=Colorspace.ITU709,
-            src_color_range=ColorRange.JPEG,
-            dst_color_range=ColorRange.MPEG,
+            src_color_range=rgb_range,
+            dst_color_range=rgb_range if codec.rgb else ColorRange.MPEG,
             dst_color_trc=1,
             dst_color_primaries=1,
             interpolation=Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.BITEXACT,
         )
         self._index = 0
 
+    @property
+    def wants_alpha(self) -> bool:
+        return self._codec.alpha
+
     def write(self, image: np.ndarray) -> None:
         import av
 
-        frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(**self._reformat)
+        frame = av.VideoFrame.from_ndarray(image, format=self._in_format).reformat(**self._reformat)
+        # The tags on every frame as well as on the stream (PyAV does not copy them over).
+        frame.color_primaries, frame.color_trc = 1, 1
+        frame.colorspace = 0 if self._codec.rgb else 1
+        frame.color_range = 2 if self._codec.rgb else 1
         frame.pts = self._index
         self._index += 1
         self._container.mux(self._stream.encode(frame))
@@ -246,7 +313,11 @@ def open_sink(
     """A :class:`FrameSink` for ``target``; checks the destination before any rendering."""
     _check_settings(settings)
     if target.kind == "video":
-        if settings.bit_depth != 8:
-            raise InputError("H.264 video is 8-bit; use --bit-depth 8 or a PNG sequence for 16-bit")
+        codec = video_codec(settings.codec, target.path.suffix)
+        if settings.bit_depth != 8 and codec.bits == 8 and not codec.rgb:
+            raise InputError(
+                f"--codec {codec.name} is 8-bit; use --bit-depth 8, or a 10-bit codec (h265, prores-422hq, "
+                "prores-4444), ffv1 or a PNG sequence for 16-bit frames"
+            )
         return VideoSink(target.path, width, height, fps, settings, overwrite=overwrite)
     return SequenceSink(target, first_frame, count, settings, overwrite=overwrite)

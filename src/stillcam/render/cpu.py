@@ -24,7 +24,16 @@ from numba import njit, prange
 from ..camera.camera import Camera
 from ..scene.mesh import Scene
 from ..scene.texture import TEXTURE_MAX
-from .frame import BBOX_EPS, EDGE_EPS_PX, NEAR_CLIP_M, Frame, RenderSettings, downsample
+from .frame import (
+    BBOX_EPS,
+    EDGE_EPS_PX,
+    NEAR_CLIP_M,
+    Frame,
+    RenderSettings,
+    compose_row,
+    downsample,
+    fill_row,
+)
 
 BAND_ROWS = 16
 #: Runs of triangles binned in parallel (fixed, so the result never depends on threads).
@@ -221,35 +230,59 @@ def _sample3(texture, u, v):  # pragma: no cover - numba
     return r, g, b
 
 
+@njit(cache=True, nogil=True)
+def _shade_row(texture, front, back, keep_back, rgb, alpha, depth):  # pragma: no cover - numba
+    """One row: ``front``/``back`` (W, 4)/(W, 3) from the rasteriser into ``rgb`` (W, 3)
+    premultiplied, ``alpha`` and ``depth`` (W,) (uncovered pixels get 0, 0 and inf)."""
+    one = np.float32(1.0)
+    for x in range(front.shape[0]):
+        inverse = front[x, 0]
+        if not inverse > 0.0:
+            depth[x] = np.inf
+            rgb[x, 0] = rgb[x, 1] = rgb[x, 2] = 0.0
+            alpha[x] = 0.0
+            continue
+        depth[x] = one / inverse
+        r, g, b = _sample3(texture, front[x, 1], front[x, 2])
+        if not keep_back:
+            rgb[x, 0], rgb[x, 1], rgb[x, 2] = r, g, b
+            alpha[x] = one
+            continue
+        a = min(max(front[x, 3], np.float32(0.0)), one)
+        behind = a < one and back[x, 0] > 0.0
+        if behind:
+            r2, g2, b2 = _sample3(texture, back[x, 1], back[x, 2])
+            r, g, b = a * r + (one - a) * r2, a * g + (one - a) * g2, a * b + (one - a) * b2
+        else:
+            r, g, b = a * r, a * g, a * b
+        rgb[x, 0], rgb[x, 1], rgb[x, 2] = r, g, b
+        alpha[x] = one if behind else a
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _shade(texture, front, back, keep_back, rgb, alpha, depth):  # pragma: no cover - numba
     """Sample the texture at every covered pixel into ``rgb`` (premultiplied), ``alpha`` and
-    ``depth`` (written in full: uncovered pixels get 0, 0 and inf)."""
-    h, w = front.shape[0], front.shape[1]
-    one = np.float32(1.0)
-    for y in prange(h):
-        for x in range(w):
-            inverse = front[y, x, 0]
-            if not inverse > 0.0:
-                depth[y, x] = np.inf
-                rgb[y, x, 0] = rgb[y, x, 1] = rgb[y, x, 2] = 0.0
-                alpha[y, x] = 0.0
-                continue
-            depth[y, x] = one / inverse
-            r, g, b = _sample3(texture, front[y, x, 1], front[y, x, 2])
-            if not keep_back:
-                rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2] = r, g, b
-                alpha[y, x] = one
-                continue
-            a = min(max(front[y, x, 3], np.float32(0.0)), one)
-            behind = a < one and back[y, x, 0] > 0.0
-            if behind:
-                r2, g2, b2 = _sample3(texture, back[y, x, 1], back[y, x, 2])
-                r, g, b = a * r + (one - a) * r2, a * g + (one - a) * g2, a * b + (one - a) * b2
-            else:
-                r, g, b = a * r, a * g, a * b
-            rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2] = r, g, b
-            alpha[y, x] = one if behind else a
+    ``depth`` (written in full)."""
+    for y in prange(front.shape[0]):
+        behind = back[min(np.int64(y), back.shape[0] - 1)]  # back is (1, 1, 3) without soft edges
+        _shade_row(texture, front[y], behind, keep_back, rgb[y], alpha[y], depth[y])
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _shade_display(texture, front, back, keep_back, fill, matte, scale, out):  # pragma: no cover
+    """:func:`_shade`, then (with ``fill``) :func:`~.frame.fill_row`, then
+    :func:`~.frame.compose_row`, row by row: the same functions, so the same output bytes,
+    without ever holding a float frame (at UHD: 166 MB written and read back per frame)."""
+    w = front.shape[1]
+    for y in prange(front.shape[0]):
+        rgb = np.empty((w, 3), np.float32)
+        alpha = np.empty(w, np.float32)
+        depth = np.empty(w, np.float32)
+        behind = back[min(np.int64(y), back.shape[0] - 1)]
+        _shade_row(texture, front[y], behind, keep_back, rgb, alpha, depth)
+        if fill:
+            fill_row(rgb, depth, alpha)
+        compose_row(rgb, alpha, matte, scale, out[y])
 
 
 class CpuRenderer:
@@ -281,8 +314,7 @@ class CpuRenderer:
             array = self._arrays[name] = np.empty(shape, dtype)
         return array
 
-    def render(self, scene: Scene, camera: Camera) -> Frame:
-        view = camera.scaled(self.supersample)
+    def _rasterized(self, scene: Scene, view: Camera) -> tuple[np.ndarray, np.ndarray, bool]:
         n_vertices, n_triangles = len(scene.vertices), len(scene.triangles)
         screen = self._scratch("screen", (n_vertices, 6), np.float64)
         to_camera = np.linalg.inv(view.pose)
@@ -294,8 +326,26 @@ class CpuRenderer:
         keep_back = bool(len(scene.alphas)) and float(scene.alphas.min()) < 1.0
         front, back = self._buffers_for(view.height, view.width, keep_back)
         _rasterize(screen, scene.alphas, scene.triangles, offsets, ids, front, back, BAND_ROWS, keep_back)
+        return front, back, keep_back
+
+    def render(self, scene: Scene, camera: Camera) -> Frame:
+        view = camera.scaled(self.supersample)
+        front, back, keep_back = self._rasterized(scene, view)
         rgb = np.empty((view.height, view.width, 3), np.float32)
         alpha = np.empty((view.height, view.width), np.float32)
         depth = np.empty((view.height, view.width), np.float32)
         _shade(scene.texture, front, back, keep_back, rgb, alpha, depth)
         return downsample(Frame(rgb, depth, alpha), self.supersample)
+
+    def render_display(
+        self, scene: Scene, camera: Camera, fill: bool, matte: np.ndarray, scale: np.float32, out: np.ndarray
+    ) -> bool:
+        """Render straight into display pixels ``out`` (H, W, 3) uint8/uint16: the same bytes
+        as ``to_display(fill_holes(render(...)))`` (or without ``fill_holes``), with no float
+        frame in between. Returns False (and does nothing) when supersampling, which needs the
+        float frame."""
+        if self.supersample != 1:
+            return False
+        front, back, keep_back = self._rasterized(scene, camera)
+        _shade_display(scene.texture, front, back, keep_back, fill, matte, scale, out)
+        return True

@@ -117,33 +117,51 @@ def downsample(frame: Frame, factor: int) -> Frame:
     return Frame(rgb.astype(np.float32), depth.astype(np.float32), alpha.astype(np.float32))
 
 
+@njit(cache=True, nogil=True)
+def fill_row(rgb, depth, alpha):  # pragma: no cover - numba
+    """:func:`fill_holes` on one row: rgb (W, 3), depth (W,), alpha (W,) float32, in place."""
+    w = alpha.shape[0]
+    x = 0
+    while x < w:
+        if alpha[x] > 0.0:
+            x += 1
+            continue
+        start = x
+        while x < w and alpha[x] <= 0.0:
+            x += 1
+        left, right = start - 1, x
+        if left < 0 and right >= w:
+            continue
+        if left < 0:
+            source = right
+        elif right >= w:
+            source = left
+        else:
+            source = left if depth[left] >= depth[right] else right
+        a = alpha[source]
+        for i in range(start, x):
+            for c in range(3):
+                rgb[i, c] = rgb[source, c] / a
+            depth[i] = depth[source]
+            alpha[i] = 1.0
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def _fill_rows(rgb, depth, alpha):  # pragma: no cover - numba
-    h, w = alpha.shape
-    for y in prange(h):
-        x = 0
-        while x < w:
-            if alpha[y, x] > 0.0:
-                x += 1
-                continue
-            start = x
-            while x < w and alpha[y, x] <= 0.0:
-                x += 1
-            left, right = start - 1, x
-            if left < 0 and right >= w:
-                continue
-            if left < 0:
-                source = right
-            elif right >= w:
-                source = left
-            else:
-                source = left if depth[y, left] >= depth[y, right] else right
-            a = alpha[y, source]
-            for i in range(start, x):
-                for c in range(3):
-                    rgb[y, i, c] = rgb[y, source, c] / a
-                depth[y, i] = depth[y, source]
-                alpha[y, i] = 1.0
+    for y in prange(alpha.shape[0]):
+        fill_row(rgb[y], depth[y], alpha[y])
+
+
+@njit(cache=True, nogil=True)
+def compose_row(rgb, alpha, matte, scale, out):  # pragma: no cover - numba
+    """One row of premultiplied rgb (W, 3) float32 and alpha (W,) over ``matte`` (3,) float32,
+    times ``scale`` (255 or 65535), rounded into ``out`` (W, 3) uint8/uint16."""
+    for x in range(alpha.shape[0]):
+        rest = 1.0 - alpha[x]
+        for c in range(3):
+            value = rgb[x, c] + rest * matte[c]
+            value = min(max(value, 0.0), 1.0) * scale
+            out[x, c] = np.rint(value)
 
 
 def fill_holes(frame: Frame) -> Frame:
