@@ -39,3 +39,7 @@ def photo_files(tmp_path: Path, small_example) -> tuple[Path, Path]:
     depth_path = tmp_path / "depth.npy"
     np.save(depth_path, depth.z)
     return photo, depth_path
+
+
+# Runs inside Blender (bpy), started by tests/export/test_blender.py; not a test module.
+collect_ignore = ["export/blender_check.py"]

@@ -85,22 +85,38 @@ def options_from(namespace: argparse.Namespace) -> RenderOptions:
     return RenderOptions.from_fields({name: getattr(namespace, name) for name in names})
 
 
+_EXPORT_HELP = (
+    ".glb (glTF scene + animated camera), .chan (Nuke camera), .json (transforms.json), .ply (mesh)"
+)
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o",
         "--output",
         required=True,
-        help="shot.mp4 / shot.mov (H.264) or shot.####.png (frames from 1001); "
-        "shot.recipe.json is written beside it",
+        help="shot.mp4 / shot.mov / shot.mkv (codec: --codec) or shot.####.png (frames from "
+        "1001); shot.recipe.json is written beside it",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument(
-        "--export-cameras",
+        "--export",
         metavar="FILE",
-        help="also write the per-frame cameras as a nerfstudio-style transforms.json "
-        "(camera-to-world, OpenGL camera axes; docs/conventions.md)",
+        action="append",
+        default=[],
+        help=f"also write the scene and camera to FILE, by extension: {_EXPORT_HELP}; repeatable "
+        "(docs/delivery.md)",
+    )
+    parser.add_argument(
+        "--export-cameras",
+        metavar="FILE.json",
+        help="same as --export FILE.json (per-frame cameras as a nerfstudio-style transforms.json)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _exports(args: argparse.Namespace) -> list[str]:
+    return [*args.export, *([args.export_cameras] if args.export_cameras else [])]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,6 +161,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rerender.add_argument("recipe", help="a shot.recipe.json written by stillcam")
     _common(rerender)
+
+    export = commands.add_parser(
+        "export",
+        help="write the scene and camera for Blender, Nuke, Unreal... without rendering",
+        description="Write the photo's 3D scene and the shot's camera to files other tools open "
+        f"(by extension: {_EXPORT_HELP}), without rendering frames.",
+    )
+    export.add_argument("photo", help="JPEG, PNG (8/16-bit), TIFF or WebP photo")
+    export.add_argument("--depth", default=None, help="depth file (as for render)")
+    export.add_argument(
+        "-o", "--output", action="append", required=True, metavar="FILE", help="export file; repeatable"
+    )
+    export.add_argument("--overwrite", action="store_true", help="replace existing files")
+    add_options(export)
 
     commands.add_parser("moves", help="list the camera moves and their parameters with units")
     models = commands.add_parser(
@@ -216,10 +246,14 @@ def run(argv: Sequence[str] | None = None) -> int:
             args.output,
             overwrite=args.overwrite,
             quiet=args.quiet,
-            export_cameras=args.export_cameras,
+            exports=_exports(args),
         )
         return 0
     options = options_from(args)
+    if args.command == "export":
+        pipeline.export(args.photo, args.depth, args.output, options, overwrite=args.overwrite)
+        print(f"wrote {', '.join(args.output)}", file=sys.stderr)
+        return 0
     if args.command == "demo":
         pipeline.demo(
             args.output,
@@ -227,7 +261,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             example_size=args.example_size,
             overwrite=args.overwrite,
             quiet=args.quiet,
-            export_cameras=args.export_cameras,
+            exports=_exports(args),
         )
     else:
         pipeline.render(
@@ -237,7 +271,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             options,
             overwrite=args.overwrite,
             quiet=args.quiet,
-            export_cameras=args.export_cameras,
+            exports=_exports(args),
         )
     if not args.quiet:
         print(f"wrote {args.output} and its recipe", file=sys.stderr)

@@ -24,11 +24,12 @@ from .camera.camera import Camera, fit_output_camera
 from .camera.moves import MoveContext, parse_move_params, subject_depth
 from .camera.path import EASINGS, CameraPath
 from .camera.shot import Shot, build_shot_path, check_shot, parse_move_expression, read_shot_file
-from .camera.transforms import read_transforms, write_transforms
+from .camera.transforms import read_transforms
 from .conventions import FIRST_FRAME, focal_mm_to_px, focal_px_to_mm, parse_fps
 from .depth.convert import DepthMap, DepthSettings, depth_from_raw, resample_depth
 from .errors import InputError, OutputError, RecipeError
 from .example.procedural import example_inputs
+from .export import check_exports, write_exports
 from .io.depthfile import read_depth_file
 from .io.hashing import sha256_file
 from .io.image import Picture, load_image
@@ -466,20 +467,20 @@ def render_shot(
     *,
     overwrite: bool = False,
     quiet: bool = True,
-    export_cameras: str | Path | None = None,
+    exports: Sequence[str | Path] = (),
 ) -> Recipe:
     """Render the shot to ``output`` (video or PNG sequence) and write its recipe beside it.
 
-    With ``export_cameras``, the per-frame cameras also go to that file as a nerfstudio-style
-    ``transforms.json`` (:mod:`stillcam.camera.transforms`).
+    ``exports`` are written after the frames: the scene and camera as ``.glb``, ``.chan``,
+    ``transforms.json`` (``.json``) or ``.ply`` (:mod:`stillcam.export`).
 
     Rendering of frame n+1 overlaps the encoding of frame n (the encoder runs in a thread).
     Nothing appears under a final name unless the whole output is complete.
     """
     target = parse_output(output)
-    for extra in (target.recipe_path, Path(export_cameras) if export_cameras else None):
-        if extra is not None and extra.exists() and not overwrite:
-            raise OutputError(f"{extra}: already exists; pass --overwrite to replace it")
+    if target.recipe_path.exists() and not overwrite:
+        raise OutputError(f"{target.recipe_path}: already exists; pass --overwrite to replace it")
+    exports = check_exports(exports, overwrite)
     render_settings = options.render
     if render_settings.renderer == "auto" and options.scene.soft_edge > 0:  # gl draws no soft edges
         render_settings = replace(render_settings, renderer="cpu")
@@ -527,8 +528,7 @@ def render_shot(
         safety=safety.to_dict(),
     )
     write_recipe(target.recipe_path, recipe)
-    if export_cameras:
-        write_transforms(path, export_cameras, file_pattern=target.frame_pattern)
+    write_exports(exports, scene, path, file_pattern=target.frame_pattern)
     return recipe
 
 
@@ -553,7 +553,7 @@ def render(
     *,
     overwrite: bool = False,
     quiet: bool = True,
-    export_cameras: str | Path | None = None,
+    exports: Sequence[str | Path] = (),
 ) -> Recipe:
     """One call: render ``photo`` with its ``depth`` file (None: estimated by the
     ``--depth-model``) to ``output``; returns the recipe.
@@ -576,8 +576,29 @@ def render(
         inputs,
         overwrite=overwrite,
         quiet=quiet,
-        export_cameras=export_cameras,
+        exports=exports,
     )
+
+
+def export(
+    photo: str | Path,
+    depth: str | Path | None,
+    files: Sequence[str | Path],
+    options: RenderOptions | None = None,
+    *,
+    overwrite: bool = False,
+) -> None:
+    """Write the scene and the shot's camera to ``files`` (``.glb``, ``.chan``, ``.json``,
+    ``.ply``; :mod:`stillcam.export`) without rendering frames."""
+    options = options or RenderOptions()
+    if not files:
+        raise InputError("stillcam export: name at least one file with -o (e.g. -o shot.glb)")
+    files = check_exports(files, overwrite)
+    picture, depth_map = load_inputs(photo, depth, options)
+    scene, path, safety = plan_shot(picture, depth_map, options)
+    for line in safety.warnings:
+        _LOG.warning(line)
+    write_exports(files, scene, path)
 
 
 def demo_inputs(size: str, options: RenderOptions) -> tuple[Picture, DepthMap, dict[str, Any]]:
@@ -606,7 +627,7 @@ def demo(
     example_size: str = "1920x1080",
     overwrite: bool = False,
     quiet: bool = True,
-    export_cameras: str | Path | None = None,
+    exports: Sequence[str | Path] = (),
 ) -> Recipe:
     """Render the bundled example (no files, no network, no model) to ``output``."""
     options = options or RenderOptions()
@@ -619,7 +640,7 @@ def demo(
         inputs,
         overwrite=overwrite,
         quiet=quiet,
-        export_cameras=export_cameras,
+        exports=exports,
     )
 
 
@@ -640,7 +661,7 @@ def rerender(
     *,
     overwrite: bool = False,
     quiet: bool = True,
-    export_cameras: str | Path | None = None,
+    exports: Sequence[str | Path] = (),
 ) -> Recipe:
     """Render again exactly what ``recipe_path`` describes, to ``output``.
 
@@ -681,5 +702,5 @@ def rerender(
         inputs,
         overwrite=overwrite,
         quiet=quiet,
-        export_cameras=export_cameras,
+        exports=exports,
     )

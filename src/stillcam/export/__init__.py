@@ -1,0 +1,71 @@
+"""Interchange: the scene and the shot's camera in the formats other tools open
+(docs/delivery.md). The file's extension picks the format:
+
+=========  ==========================================================================
+``.glb``   glTF 2.0 binary: layered textured mesh, animated camera (:mod:`.gltf`)
+``.chan``  Nuke camera channels (:mod:`.chan`)
+``.json``  nerfstudio-style ``transforms.json``, per-frame cameras
+           (:mod:`stillcam.camera.transforms`)
+``.ply``   binary PLY mesh with vertex colours (:mod:`.ply`)
+=========  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..camera.path import CameraPath
+from ..errors import InputError, OutputError
+from ..scene.mesh import Scene
+
+EXPORT_FORMATS = {
+    ".glb": "glTF scene and camera",
+    ".chan": "Nuke camera",
+    ".json": "transforms.json cameras",
+    ".ply": "PLY mesh",
+}
+
+
+def check_exports(files: Sequence[str | Path], overwrite: bool) -> list[Path]:
+    """Validate export paths before any work: known extension, folder exists and is
+    writable, no existing file unless ``overwrite``, no path given twice."""
+    paths = [Path(f) for f in files]
+    if len(set(paths)) != len(paths):
+        raise InputError("the same --export path is given twice")
+    for path in paths:
+        if path.suffix.lower() not in EXPORT_FORMATS:
+            known = ", ".join(f"{k} ({v})" for k, v in EXPORT_FORMATS.items())
+            raise InputError(f"--export {path}: unknown format {path.suffix!r}; use {known}")
+        if not path.parent.is_dir():
+            raise OutputError(f"{path.parent}: export folder does not exist; create it first")
+        if path.exists() and not overwrite:
+            raise OutputError(f"{path}: already exists; pass --overwrite to replace it")
+        if not os.access(path.parent, os.W_OK):
+            raise OutputError(f"{path.parent}: folder is not writable; choose another export path")
+    return paths
+
+
+def write_exports(
+    files: Sequence[str | Path], scene: Scene, path: CameraPath, *, file_pattern: str = "frame.{number}.png"
+) -> None:
+    """Write each of ``files`` (checked with :func:`check_exports`) for ``scene`` along
+    ``path``; ``file_pattern`` names the rendered frames in ``transforms.json``."""
+    from ..camera.transforms import write_transforms
+    from .chan import write_chan
+    from .gltf import write_glb
+    from .ply import write_ply
+
+    for file in files:
+        suffix = Path(file).suffix.lower()
+        if suffix == ".glb":
+            write_glb(scene, path, file)
+        elif suffix == ".chan":
+            write_chan(path, file)
+        elif suffix == ".json":
+            write_transforms(path, file, file_pattern=file_pattern)
+        elif suffix == ".ply":
+            write_ply(scene, file)
+        else:  # pragma: no cover - check_exports refuses these first
+            raise InputError(f"--export {file}: unknown format")

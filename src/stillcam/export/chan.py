@@ -1,0 +1,45 @@
+"""The shot's camera as a Nuke ``.chan`` file (Camera node: File > Import chan file).
+
+One line per frame: ``frame tx ty tz rx ry rz vfov``, space-separated; translation in metres,
+rotation in degrees for Nuke's default rotation order ZXY (rotate about Z, then X, then Y,
+each about the fixed world axes: R = Ry(ry) Rx(rx) Rz(rz)), vertical field of view in degrees.
+Axes as Nuke's 3D system: +Y up, cameras look down -Z, so the pose is the glTF one
+(:func:`stillcam.export.gltf.gltf_pose`; docs/conventions.md).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..camera.path import CameraPath
+from .gltf import gltf_pose, yfov
+
+
+def nuke_rotation_degrees(rotation: np.ndarray) -> tuple[float, float, float]:
+    """(rx, ry, rz) in degrees with R = Ry Rx Rz (Nuke's ZXY order)."""
+    from scipy.spatial.transform import Rotation
+
+    rz, rx, ry = Rotation.from_matrix(rotation).as_euler("zxy", degrees=True)  # extrinsic z, x, y
+    return float(rx), float(ry), float(rz)
+
+
+def chan_text(path: CameraPath) -> str:
+    """The ``.chan`` content of ``path`` (module docstring)."""
+    lines = []
+    for number, camera in zip(path.frame_numbers, path.cameras, strict=True):
+        matrix = gltf_pose(camera.pose)
+        rx, ry, rz = nuke_rotation_degrees(matrix[:3, :3])
+        tx, ty, tz = matrix[:3, 3]
+        values = [tx, ty, tz, rx, ry, rz, math.degrees(yfov(camera))]
+        lines.append(f"{number} " + " ".join(f"{v:.9g}" for v in values))
+    return "\n".join(lines) + "\n"
+
+
+def write_chan(path: CameraPath, file: str | Path) -> None:
+    """Write :func:`chan_text` to ``file`` (temporary file, then rename)."""
+    from ..output.writers import write_text_atomic
+
+    write_text_atomic(Path(file), chan_text(path), "Nuke camera")
