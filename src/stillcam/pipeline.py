@@ -33,6 +33,7 @@ from .export import check_exports, write_exports
 from .io.depthfile import read_depth_file
 from .io.hashing import sha256_file
 from .io.image import Picture, load_image
+from .output.colour import ocio_record
 from .output.recipe import Recipe, read_recipe, write_recipe
 from .output.targets import OutputTarget, parse_output
 from .output.writers import (
@@ -43,7 +44,7 @@ from .output.writers import (
     to_display,
     to_display_rgba,
 )
-from .render.frame import Renderer, RenderSettings, fill_holes
+from .render.frame import Frame, Renderer, RenderSettings, fill_holes
 from .render.registry import get_renderer, renderer_name
 from .safety import Safety, guard, proxy_for
 from .scene.layers import reach_of, stride_for
@@ -429,28 +430,41 @@ def scene_for(
     return build_scene(picture, depth, source, settings, reach)
 
 
+def shaded_frame(renderer: Renderer, scene: Scene, camera: Camera, options: RenderOptions) -> Frame:
+    """Render one frame; with a fill, pixels that no layer covers take the background side's
+    colour (:func:`~stillcam.render.frame.fill_holes`)."""
+    frame = renderer.render(scene, camera)
+    return fill_holes(frame) if options.scene.fill != "none" else frame
+
+
 def display_frame(
     renderer: Renderer, scene: Scene, camera: Camera, options: RenderOptions, alpha: bool = False
 ) -> np.ndarray:
     """Render one frame and turn it into output pixels (shared by the CLI and ``render_views``).
 
-    With a fill, pixels that no layer covers take the background side's colour
-    (:func:`~stillcam.render.frame.fill_holes`); without, they show the matte, or, with
-    ``alpha`` (codecs that carry it), are transparent (RGBA out, straight colour).
+    With a fill, pixels that no layer covers take the background side's colour; without, they
+    show the matte, or, with ``alpha`` (codecs that carry it), are transparent (RGBA out,
+    straight colour).
     """
-    fill = options.scene.fill != "none"
     fused = getattr(renderer, "render_display", None)  # the cpu backend's shortcut, same bytes
     if fused is not None and not alpha:
         bits = options.output.bit_depth
         out = np.empty((camera.height, camera.width, 3), display_dtype(bits))
+        fill = options.scene.fill != "none"
         if fused(scene, camera, fill, np.asarray(options.output.matte, np.float32), display_scale(bits), out):
             return out
-    frame = renderer.render(scene, camera)
-    if fill:
-        frame = fill_holes(frame)
+    frame = shaded_frame(renderer, scene, camera, options)
     if alpha:
         return to_display_rgba(frame, options.output.bit_depth)
     return to_display(frame, options.output.matte, options.output.bit_depth)
+
+
+def sink_item(renderer: Renderer, scene: Scene, camera: Camera, options: RenderOptions, accepts: str) -> Any:
+    """What a frame sink's ``write`` takes (its ``accepts``): display pixels ("display"),
+    RGBA display pixels ("rgba") or the float frame with its camera ("frame", EXR)."""
+    if accepts == "frame":
+        return shaded_frame(renderer, scene, camera, options), camera
+    return display_frame(renderer, scene, camera, options, alpha=accepts == "rgba")
 
 
 def _drain(pending: deque[Future[None]], keep: int) -> None:
@@ -499,7 +513,7 @@ def render_shot(
         options.output,
         overwrite=overwrite,
     )
-    wants_alpha = bool(getattr(sink, "wants_alpha", False))
+    accepts = getattr(sink, "accepts", "display")
     for line in safety.warnings:  # after the sink has checked the output: errors come first
         _LOG.warning(line)
     try:
@@ -509,8 +523,8 @@ def render_shot(
         ):
             pending: deque[Future[None]] = deque()
             for camera in path.cameras:
-                image = display_frame(renderer, scene, camera, options, wants_alpha)
-                pending.append(pool.submit(sink.write, image))
+                item = sink_item(renderer, scene, camera, options, accepts)
+                pending.append(pool.submit(sink.write, item))
                 _drain(pending, 2)
                 bar.advance()
             _drain(pending, 0)
@@ -524,7 +538,7 @@ def render_shot(
         options=options.to_dict(),
         depth_source=depth.source,
         focal={"mm": picture.focal_mm, "source": picture.focal_source},
-        output=_output_record(target, path),
+        output=_output_record(target, path, options.output),
         safety=safety.to_dict(),
     )
     write_recipe(target.recipe_path, recipe)
@@ -532,9 +546,14 @@ def render_shot(
     return recipe
 
 
-def _output_record(target: OutputTarget, path: CameraPath) -> dict[str, Any]:
+def _output_record(target: OutputTarget, path: CameraPath, output: OutputSettings) -> dict[str, Any]:
     first = path.cameras[0]
+    if target.path.suffix.lower() == ".exr":
+        colour = ocio_record(output.output_colorspace)
+    else:
+        colour = {"space": "sRGB-encoded Rec.709" + (", BT.709-tagged" if target.kind == "video" else "")}
     return {
+        "colour": colour,
         "path": target.path.name,
         "kind": target.kind,
         "frames": len(path),

@@ -54,7 +54,8 @@ class OutputTarget:
 
 
 def parse_output(path: str | Path) -> OutputTarget:
-    """Parse ``shot.mp4``, ``shot.mov``, ``shot.mkv``, ``shot.####.png`` or ``shot.%04d.png``.
+    """Parse ``shot.mp4``, ``shot.mov``, ``shot.mkv``, or a numbered sequence ``shot.####.png``,
+    ``shot.%04d.png``, ``shot.####.exr``.
 
     Raises:
         InputError: any other form, with the accepted ones listed.
@@ -63,13 +64,13 @@ def parse_output(path: str | Path) -> OutputTarget:
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
         return OutputTarget("video", path)
-    if suffix == ".png":
+    if suffix in (".png", ".exr"):
         hashes = _HASHES.findall(path.name)
         printf = _PRINTF.findall(path.name)
         if len(hashes) + len(printf) == 1:
             padding = len(hashes[0]) if hashes else int(printf[0])
             return OutputTarget("sequence", path, padding)
     raise InputError(
-        f"output {str(path)!r}: use a video (.mp4, .mov, .mkv) or a numbered PNG sequence "
-        "with one frame-number pattern (shot.####.png or shot.%04d.png)"
+        f"output {str(path)!r}: use a video (.mp4, .mov, .mkv) or a numbered PNG or EXR sequence "
+        "with one frame-number pattern (shot.####.png, shot.%04d.png, shot.####.exr)"
     )

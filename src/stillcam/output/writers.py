@@ -14,15 +14,16 @@ import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import cv2
 import numpy as np
 from numba import njit, prange
 
 from ..errors import InputError, OutputError
-from ..render.frame import Frame, compose_row
+from ..render.frame import Frame, compose_row, unpremultiplied
 from .codecs import CodecName, check_timecode, stream_pix_fmt, video_codec
+from .colour import OutputColourspace, check_colourspace
 from .targets import OutputTarget
 
 
@@ -55,6 +56,20 @@ class OutputSettings:
     timecode: str = field(
         default="",
         metadata={"help": "start timecode of a video, HH:MM:SS:FF (e.g. 01:00:00:00); empty = none"},
+    )
+    exr_compression: Literal["zip", "piz", "htj2k", "none"] = field(
+        default="zip",
+        metadata={
+            "help": "lossless compression of EXR frames: zip (every reader), piz (grainy images), "
+            "htj2k (fastest; needs OpenEXR 3.4+ readers) or none"
+        },
+    )
+    output_colorspace: OutputColourspace = field(
+        default="lin_rec709",
+        metadata={
+            "help": "colour space of EXR frames (scene-linear): lin_rec709 (Rec.709/sRGB primaries) "
+            "or ACEScg (via OpenColorIO's ACES CG config, extra 'color'); PNG and video stay sRGB/BT.709"
+        },
     )
     matte: tuple[float, float, float] = field(
         default=(0.0, 0.0, 0.0),
@@ -93,10 +108,8 @@ def to_display_rgba(frame: Frame, bit_depth: int) -> np.ndarray:
     (``bit_depth`` 8) or uint16 (16), for codecs that carry alpha (ProRes 4444). Pixels no
     surface covers are (0, 0, 0, 0)."""
     scale = 255.0 if bit_depth == 8 else 65535.0
-    alpha = np.clip(frame.alpha, 0.0, 1.0)
-    covered = alpha > 0
-    colour = np.divide(frame.rgb, alpha[..., None], out=np.zeros_like(frame.rgb), where=covered[..., None])
-    rgba = np.concatenate([np.clip(colour, 0.0, 1.0), alpha[..., None]], axis=-1) * np.float32(scale)
+    colour, alpha = unpremultiplied(frame)
+    rgba = np.concatenate([colour, alpha[..., None]], axis=-1) * np.float32(scale)
     return np.rint(rgba).astype(np.uint8 if bit_depth == 8 else np.uint16)
 
 
@@ -213,8 +226,9 @@ class VideoSink:
         self._index = 0
 
     @property
-    def wants_alpha(self) -> bool:
-        return self._codec.alpha
+    def accepts(self) -> str:
+        """What :meth:`write` takes: RGBA display pixels for alpha codecs, else RGB."""
+        return "rgba" if self._codec.alpha else "display"
 
     def write(self, image: np.ndarray) -> None:
         import av
@@ -242,7 +256,12 @@ class VideoSink:
 
 
 class SequenceSink:
-    """Numbered 8- or 16-bit PNG frames, written in a hidden folder and moved in at the end."""
+    """Numbered 8- or 16-bit PNG frames, written in a hidden folder and moved in at the end.
+
+    Subclasses write other formats by overriding :meth:`_save` and :attr:`accepts`."""
+
+    #: What :meth:`write` takes: display pixels ("display") or (Frame, Camera) ("frame").
+    accepts = "display"
 
     def __init__(
         self, target: OutputTarget, first_frame: int, count: int, settings: OutputSettings, *, overwrite: bool
@@ -255,12 +274,15 @@ class SequenceSink:
         self._index = 0
         self._bit_depth = settings.bit_depth
 
-    def write(self, image: np.ndarray) -> None:
+    def write(self, item: Any) -> None:
         name = self._target.frame_path(self._numbers[self._index]).name
         self._index += 1
+        self._save(self._tmp / name, item)
+
+    def _save(self, path: Path, image: np.ndarray) -> None:
         bgr = np.ascontiguousarray(image[..., ::-1])
-        if not cv2.imwrite(str(self._tmp / name), bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3]):
-            raise OutputError(f"{self._tmp / name}: PNG could not be written (disk full?)")
+        if not cv2.imwrite(str(path), bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3]):
+            raise OutputError(f"{path}: PNG could not be written (disk full?)")
 
     def commit(self) -> None:
         for number in self._numbers[: self._index]:
@@ -312,6 +334,10 @@ def open_sink(
 ) -> FrameSink:
     """A :class:`FrameSink` for ``target``; checks the destination before any rendering."""
     _check_settings(settings)
+    if settings.output_colorspace != "lin_rec709" and target.path.suffix.lower() != ".exr":
+        raise InputError(
+            "--output-colorspace applies to EXR frames (shot.####.exr); PNG and video are sRGB/BT.709"
+        )
     if target.kind == "video":
         codec = video_codec(settings.codec, target.path.suffix)
         if settings.bit_depth != 8 and codec.bits == 8 and not codec.rgb:
@@ -320,4 +346,9 @@ def open_sink(
                 "prores-4444), ffv1 or a PNG sequence for 16-bit frames"
             )
         return VideoSink(target.path, width, height, fps, settings, overwrite=overwrite)
+    if target.path.suffix.lower() == ".exr":
+        from .exr import ExrSequenceSink
+
+        check_colourspace(settings.output_colorspace)
+        return ExrSequenceSink(target, first_frame, count, settings, fps, overwrite=overwrite)
     return SequenceSink(target, first_frame, count, settings, overwrite=overwrite)

@@ -59,6 +59,14 @@ class Frame:
     alpha: np.ndarray = field(repr=False)
 
 
+def unpremultiplied(frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+    """Straight colour (H, W, 3) and coverage (H, W), both float32 clipped to [0, 1]; pixels
+    nothing covers get colour 0."""
+    alpha = np.clip(frame.alpha, 0.0, 1.0)
+    colour = np.divide(frame.rgb, alpha[..., None], out=np.zeros_like(frame.rgb), where=alpha[..., None] > 0)
+    return np.clip(colour, 0.0, 1.0), alpha
+
+
 class Renderer(Protocol):
     """Renders a :class:`Scene` as seen by a :class:`Camera` into a :class:`Frame`."""
 
