@@ -86,7 +86,8 @@ def options_from(namespace: argparse.Namespace) -> RenderOptions:
 
 
 _EXPORT_HELP = (
-    ".glb (glTF scene + animated camera), .chan (Nuke camera), .json (transforms.json), .ply (mesh)"
+    ".glb (glTF scene + animated camera), .usda/.usdc (USD, extra 'usd'), .chan (Nuke camera), "
+    ".json (transforms.json), .ply (mesh)"
 )
 
 

@@ -7,6 +7,8 @@
 ``.json``  nerfstudio-style ``transforms.json``, per-frame cameras
            (:mod:`stillcam.camera.transforms`)
 ``.ply``   binary PLY mesh with vertex colours (:mod:`.ply`)
+``.usda``  USD stage, text or binary (``.usdc``): meshes, material, animated camera
+           in cm and mm (:mod:`.usd`, extra ``usd``)
 =========  ==========================================================================
 """
 
@@ -25,6 +27,8 @@ EXPORT_FORMATS = {
     ".chan": "Nuke camera",
     ".json": "transforms.json cameras",
     ".ply": "PLY mesh",
+    ".usda": "USD stage, text",
+    ".usdc": "USD stage, binary",
 }
 
 
@@ -38,6 +42,10 @@ def check_exports(files: Sequence[str | Path], overwrite: bool) -> list[Path]:
         if path.suffix.lower() not in EXPORT_FORMATS:
             known = ", ".join(f"{k} ({v})" for k, v in EXPORT_FORMATS.items())
             raise InputError(f"--export {path}: unknown format {path.suffix!r}; use {known}")
+        if path.suffix.lower() in (".usda", ".usdc"):
+            from .usd import _import_pxr
+
+            _import_pxr()  # the extra's install hint now, not after the render
         if not path.parent.is_dir():
             raise OutputError(f"{path.parent}: export folder does not exist; create it first")
         if path.exists() and not overwrite:
@@ -56,6 +64,7 @@ def write_exports(
     from .chan import write_chan
     from .gltf import write_glb
     from .ply import write_ply
+    from .usd import write_usd
 
     for file in files:
         suffix = Path(file).suffix.lower()
@@ -67,5 +76,7 @@ def write_exports(
             write_transforms(path, file, file_pattern=file_pattern)
         elif suffix == ".ply":
             write_ply(scene, file)
+        elif suffix in (".usda", ".usdc"):
+            write_usd(scene, path, file)
         else:  # pragma: no cover - check_exports refuses these first
             raise InputError(f"--export {file}: unknown format")
