@@ -34,6 +34,7 @@ from .io.depthfile import read_depth_file
 from .io.hashing import sha256_file
 from .io.image import Picture, load_image
 from .output.colour import ocio_record
+from .output.passes import coverage_scene, open_pass_sinks
 from .output.recipe import Recipe, read_recipe, write_recipe
 from .output.targets import OutputTarget, parse_output
 from .output.writers import (
@@ -115,6 +116,14 @@ class ShotSettings:
         metadata={"help": "the photo's horizontal field of view in degrees (alternative to --focal-mm)"},
     )
     first_frame: int = field(default=FIRST_FRAME, metadata={"help": "number of the first frame"})
+    frames: str | None = field(
+        default=None,
+        metadata={
+            "metavar": "A-B",
+            "help": "render only frames A to B of the shot (its frame numbers, e.g. 1001-1048): "
+            "the same frames, bit for bit, as in a full render",
+        },
+    )
     target: str | None = field(
         default=None,
         metadata={
@@ -467,6 +476,70 @@ def sink_item(renderer: Renderer, scene: Scene, camera: Camera, options: RenderO
     return display_frame(renderer, scene, camera, options, alpha=accepts == "rgba")
 
 
+class _ShotOutput:
+    """The main frame sink and its passes (:mod:`stillcam.output.passes`): per camera, what
+    each file's ``write`` gets; committed or aborted together."""
+
+    def __init__(
+        self, renderer: Renderer, scene: Scene, options: RenderOptions, sink: Any, passes: dict[str, Any]
+    ) -> None:
+        self.renderer, self.scene, self.options, self.sink, self.passes = (
+            renderer,
+            scene,
+            options,
+            sink,
+            passes,
+        )
+        self.accepts = getattr(sink, "accepts", "display")
+        self.coverage = coverage_scene(scene) if "coverage" in passes else None
+
+    def items(self, camera: Camera) -> list[tuple[Callable[[Any], None], Any]]:
+        if not self.passes:  # the fast path (the cpu backend's fused display pixels)
+            return [
+                (self.sink.write, sink_item(self.renderer, self.scene, camera, self.options, self.accepts))
+            ]
+        frame = shaded_frame(self.renderer, self.scene, camera, self.options)
+        if self.accepts == "frame":
+            item: Any = (frame, camera)
+        elif self.accepts == "rgba":
+            item = to_display_rgba(frame, self.options.output.bit_depth)
+        else:
+            item = to_display(frame, self.options.output.matte, self.options.output.bit_depth)
+        items = [(self.sink.write, item)]
+        if "depth" in self.passes:
+            items.append((self.passes["depth"].write, frame.depth))
+        if self.coverage is not None:
+            items.append(
+                (self.passes["coverage"].write, self.renderer.render(self.coverage, camera).rgb[..., 0])
+            )
+        return items
+
+    def commit(self) -> None:
+        self.sink.commit()
+        for sink in self.passes.values():
+            sink.commit()
+
+    def abort(self) -> None:
+        for sink in (self.sink, *self.passes.values()):
+            sink.abort()
+
+
+def frame_range(path: CameraPath, frames: str | None) -> CameraPath:
+    """The part of ``path`` that ``--frames A-B`` asks for (all of it for None)."""
+    if frames is None:
+        return path
+    match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", frames)
+    last = path.first_frame + len(path) - 1
+    if not match:
+        raise InputError(f"--frames {frames!r}: write A-B, e.g. {path.first_frame}-{last}")
+    a, b = int(match[1]), int(match[2])
+    if not path.first_frame <= a <= b <= last:
+        raise InputError(
+            f"--frames {frames}: the shot has frames {path.first_frame}-{last}; pick A <= B inside it"
+        )
+    return CameraPath(path.cameras[a - path.first_frame : b - path.first_frame + 1], path.fps, a)
+
+
 def _drain(pending: deque[Future[None]], keep: int) -> None:
     while len(pending) > keep:
         pending.popleft().result()
@@ -501,7 +574,8 @@ def render_shot(
     renderer = get_renderer(render_settings)
     if options.render.renderer == "auto":  # the recipe names the backend used, for exact re-renders
         options = replace(options, render=replace(options.render, renderer=renderer_name(renderer)))
-    scene, path, safety = plan_shot(picture, depth, options)
+    scene, full_path, safety = plan_shot(picture, depth, options)
+    path = frame_range(full_path, options.shot.frames)
     first = path.cameras[0]
     sink = open_sink(
         target,
@@ -513,7 +587,14 @@ def render_shot(
         options.output,
         overwrite=overwrite,
     )
-    accepts = getattr(sink, "accepts", "display")
+    try:
+        passes = open_pass_sinks(
+            target, options.output.passes, path.first_frame, len(path), overwrite=overwrite
+        )
+    except BaseException:
+        sink.abort()
+        raise
+    shot_output = _ShotOutput(renderer, scene, options, sink, passes)
     for line in safety.warnings:  # after the sink has checked the output: errors come first
         _LOG.warning(line)
     try:
@@ -523,14 +604,14 @@ def render_shot(
         ):
             pending: deque[Future[None]] = deque()
             for camera in path.cameras:
-                item = sink_item(renderer, scene, camera, options, accepts)
-                pending.append(pool.submit(sink.write, item))
-                _drain(pending, 2)
+                for write, item in shot_output.items(camera):
+                    pending.append(pool.submit(write, item))
+                _drain(pending, 2 * (1 + len(passes)))
                 bar.advance()
             _drain(pending, 0)
-        sink.commit()
+        shot_output.commit()
     except BaseException:
-        sink.abort()
+        shot_output.abort()
         raise
     recipe = Recipe(
         stillcam_version=__version__,
@@ -542,7 +623,7 @@ def render_shot(
         safety=safety.to_dict(),
     )
     write_recipe(target.recipe_path, recipe)
-    write_exports(exports, scene, path, file_pattern=target.frame_pattern)
+    write_exports(exports, scene, full_path, file_pattern=target.frame_pattern)
     return recipe
 
 

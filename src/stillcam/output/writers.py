@@ -71,6 +71,16 @@ class OutputSettings:
             "or ACEScg (via OpenColorIO's ACES CG config, extra 'color'); PNG and video stay sRGB/BT.709"
         },
     )
+    passes: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "flag": "--pass",
+            "metavar": "NAME",
+            "help": "also write a pass beside the output, repeatable: depth (shot.depth.####.exr, "
+            "metres) or coverage (shot.coverage.####.png, 255 where the photo's own pixels show, "
+            "0 where revealed); docs/delivery.md",
+        },
+    )
     matte: tuple[float, float, float] = field(
         default=(0.0, 0.0, 0.0),
         metadata={"help": "R,G,B in [0,1] shown where the camera sees no scene (holes)"},
