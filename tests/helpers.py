@@ -7,3 +7,48 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """PSNR in dB of two arrays in [0, 1]."""
     mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
     return float("inf") if mse == 0 else 10.0 * np.log10(1.0 / mse)
+
+
+def display_p3_icc() -> bytes:
+    """A minimal ICC v2 display profile for Display P3 (D50-adapted primaries, sRGB curve),
+    written here byte by byte so the colour tests need no profile file."""
+    import struct
+
+    def s15(v: float) -> bytes:
+        return struct.pack(">i", round(v * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + b"\0" * 4 + s15(x) + s15(y) + s15(z)
+
+    def text_description(text: str) -> bytes:
+        ascii_text = text.encode("ascii") + b"\0"
+        body = b"desc" + b"\0" * 4 + struct.pack(">I", len(ascii_text)) + ascii_text
+        return body + b"\0" * 8 + b"\0" * 3 + b"\0" * 67  # no Unicode, no ScriptCode text
+
+    # sRGB / Display P3 transfer curve as a parametric curve (type 3).
+    curve = b"para" + b"\0" * 4 + struct.pack(">HH", 3, 0)
+    curve += b"".join(s15(v) for v in (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045))
+    tags = [
+        (b"desc", text_description("Display P3 (test)")),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.5151, 0.2412, -0.0011)),
+        (b"gXYZ", xyz(0.2920, 0.6922, 0.0419)),
+        (b"bXYZ", xyz(0.1571, 0.0666, 0.7841)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+        (b"cprt", b"text" + b"\0" * 4 + b"public domain\0"),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = struct.pack(">I", len(tags)), b""
+    for signature, body in tags:
+        while (offset + len(data)) % 4:
+            data += b"\0"
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    size = offset + len(data)
+    header = struct.pack(">I", size) + b"\0" * 4 + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+    header += struct.pack(">6H", 2026, 1, 1, 0, 0, 0) + b"acsp" + b"\0" * 24 + b"\0" * 4
+    header += s15(0.9642) + s15(1.0) + s15(0.8249) + b"\0" * 4 + b"\0" * 16 + b"\0" * 28
+    assert len(header) == 128
+    return header + table + data

@@ -664,7 +664,7 @@ def render(
     options = options or RenderOptions()
     picture, depth_map = load_inputs(photo, depth, options)
     inputs = {
-        "photo": {"path": str(Path(photo).resolve()), "sha256": picture.sha256},
+        "photo": {"path": str(Path(photo).resolve()), "sha256": picture.sha256, "colour": picture.colour},
         "depth": depth_map.origin,
         **_path_input(options.shot),
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +20,9 @@ _FOCAL_35MM = 0xA405
 _ORIENTATION = 0x0112
 
 
+_LOG = logging.getLogger("stillcam")
+
+
 @dataclass(frozen=True, eq=False)
 class Picture:
     """A decoded photograph.
@@ -30,6 +35,8 @@ class Picture:
         focal_source: where ``focal_mm`` came from: ``"exif"``, ``"user"`` or ``"default"``.
         name: file name or label, for messages and recipes.
         sha256: hash of the source file's bytes (or of the pixels for in-memory pictures).
+        colour: the file's colour space and what was done with it, e.g. ``"sRGB (untagged,
+            assumed)"``, ``"sRGB IEC61966-2.1 (ICC)"``, ``"Display P3 (ICC) -> sRGB"``.
     """
 
     pixels: np.ndarray = field(repr=False)
@@ -38,6 +45,7 @@ class Picture:
     focal_source: str
     name: str
     sha256: str
+    colour: str = "sRGB"
 
     @property
     def width(self) -> int:
@@ -76,11 +84,13 @@ def picture_from_array(
     )
 
 
-def _exif_info(path: Path) -> tuple[int, float | None]:
-    """(orientation 1-8, 35 mm-equivalent focal or None) from a file's EXIF; checks it decodes."""
+def _exif_info(path: Path) -> tuple[int, float | None, bytes | None]:
+    """(orientation 1-8, 35 mm-equivalent focal or None, ICC profile or None) from a file's
+    header; checks it decodes."""
     try:
         with Image.open(path) as image:
             exif = image.getexif()
+            icc = image.info.get("icc_profile") or None
             if image.width < 1 or image.height < 1:
                 raise ImageError(f"{path}: image has zero size; give a non-empty photo")
     except UnidentifiedImageError:
@@ -94,7 +104,42 @@ def _exif_info(path: Path) -> tuple[int, float | None]:
     orientation = int(exif.get(_ORIENTATION, 1) or 1)
     focal = exif.get_ifd(_EXIF_IFD).get(_FOCAL_35MM)
     focal_mm = float(focal) if focal else None
-    return (orientation if 1 <= orientation <= 8 else 1), focal_mm
+    return (orientation if 1 <= orientation <= 8 else 1), focal_mm, icc
+
+
+def to_srgb(array: np.ndarray, icc: bytes | None, name: str) -> tuple[np.ndarray, str]:
+    """Bring decoded pixels into sRGB, stillcam's working encoding (docs/conventions.md).
+
+    Untagged files are taken as sRGB. A file whose ICC profile is not sRGB (Display P3,
+    Adobe RGB, ...) is converted by LittleCMS (Pillow's ImageCms), relative colorimetric
+    intent, colours outside sRGB clipped. 16-bit files with such a profile are kept as they
+    are, with a warning: ImageCms converts 8-bit images only, and going through 8 bits would
+    throw away what 16 bits are for. Returns the pixels and a description for the recipe.
+    """
+    if icc is None:
+        return array, "sRGB (untagged, assumed)"
+    from PIL import ImageCms
+
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        description = ImageCms.getProfileDescription(profile).strip() or "unnamed profile"
+    except (OSError, ImageCms.PyCMSError):
+        _LOG.warning("%s: its ICC profile cannot be read; taking the pixels as sRGB", name)
+        return array, "sRGB (unreadable ICC profile, assumed)"
+    if "srgb" in description.lower():
+        return array, f"{description} (ICC)"
+    if array.dtype != np.uint8:
+        _LOG.warning("%s: 16-bit pixels in %s are used as sRGB (not converted)", name, description)
+        return array, f"{description} (ICC), 16-bit, not converted"
+    srgb = ImageCms.createProfile("sRGB")
+    converted = ImageCms.profileToProfile(
+        Image.fromarray(array, "RGB"),
+        profile,
+        srgb,
+        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+        outputMode="RGB",
+    )
+    return np.asarray(converted), f"{description} (ICC) -> sRGB"
 
 
 def _apply_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
@@ -144,8 +189,8 @@ def load_image(path: str | Path, *, focal_mm: float | None = None) -> Picture:
         raise ImageError(f"{path}: no such file; check the photo's path")
     if path.stat().st_size == 0:
         raise ImageError(f"{path}: file is empty (zero bytes)")
-    orientation, exif_focal = _exif_info(path)
-    array = _apply_orientation(_decode(path), orientation)
+    orientation, exif_focal, icc = _exif_info(path)
+    array, colour = to_srgb(_apply_orientation(_decode(path), orientation), icc, path.name)
     picture = picture_from_array(array, focal_mm=focal_mm or exif_focal, name=path.name)
     source = "user" if focal_mm else ("exif" if exif_focal else "default")
     return Picture(
@@ -155,4 +200,5 @@ def load_image(path: str | Path, *, focal_mm: float | None = None) -> Picture:
         focal_source=source,
         name=path.name,
         sha256=sha256_file(path),
+        colour=colour,
     )
