@@ -53,8 +53,10 @@ class VideoCodec:
 VIDEO_CODECS: dict[str, VideoCodec] = {
     "h264": VideoCodec("h264", "libx264", "yuv420p", (".mp4", ".mov"), "avc1"),
     "h265": VideoCodec("h265", "libx265", "yuv420p10le", (".mp4", ".mov"), "hvc1", bits=10),
-    # prores_ks, not prores_aw: ~10x slower (4.3 vs 0.4 CPU-s per UHD frame) but it is the
-    # encoder that honours the profile's data rate and writes the Apple vendor id QC expects.
+    # prores_ks, not prores_aw: both write the 'apch' tag and (with vendor=apl0) Apple's vendor
+    # id, but prores_ks keeps to the profile's data rate (measured at UHD 24p: 633 Mb/s against
+    # Apple's 707 target; prores_aw 818, 16 % over, which strict QC flags) at ~2.7x the cost
+    # (0.97 vs 0.36 CPU-s per frame; benchmarks/codecs.py).
     "prores-422hq": VideoCodec(
         "prores-422hq",
         "prores_ks",
