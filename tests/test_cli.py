@@ -340,3 +340,21 @@ def test_metres_with_relative_depth_are_flagged(tmp_path: Path, photo_files, cap
     argv = [*_render(photo, depth, tmp_path / "n.mp4", "--move", "truck"), "--depth-kind", "inverse-depth"]
     code, err = _run(argv, capsys)
     assert code == 0 and "relative" not in err
+
+
+def test_export_command_and_export_flag_write_the_scene_and_camera(tmp_path: Path, photo_files, capsys):
+    photo, depth = photo_files
+    exports = [tmp_path / n for n in ("s.glb", "s.chan", "s.ply", "s.json")]
+    argv = ["export", str(photo), "--depth", str(depth), "--move", "orbit", *SMALL[:-1]]
+    code, err = _run([*argv, *(a for e in exports for a in ("-o", str(e)))], capsys)
+    assert code == 0, err
+    assert all(e.stat().st_size > 0 for e in exports) and not list(tmp_path.glob("*.recipe.json"))
+    # The same files from a render, with the frames: the camera lines are the same.
+    argv = _render(photo, depth, tmp_path / "r.####.png", "--move", "orbit")
+    code, err = _run([*argv, "--export", str(tmp_path / "r.chan")], capsys)
+    assert code == 0, err
+    assert (tmp_path / "r.chan").read_text() == (tmp_path / "s.chan").read_text()
+    # Unknown formats are refused before anything is rendered or written.
+    argv = [*_render(photo, depth, tmp_path / "x.mp4"), "--export", str(tmp_path / "x.fbx")]
+    code, err = _run(argv, capsys)
+    assert code == 2 and ".glb" in err and not (tmp_path / "x.mp4").exists()
