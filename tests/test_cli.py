@@ -358,3 +358,24 @@ def test_export_command_and_export_flag_write_the_scene_and_camera(tmp_path: Pat
     argv = [*_render(photo, depth, tmp_path / "x.mp4"), "--export", str(tmp_path / "x.fbx")]
     code, err = _run(argv, capsys)
     assert code == 2 and ".glb" in err and not (tmp_path / "x.mp4").exists()
+
+
+def test_command_line_parses_back_to_the_same_options():
+    import shlex
+    from dataclasses import replace
+
+    from stillcam import RenderOptions
+    from stillcam.cli import build_parser, command_line, options_from
+    from stillcam.pipeline import ShotSettings
+
+    shot = ShotSettings(move="orbit(degrees=12)", size="UHD", fps="23.976", params=("a=1",))
+    options = RenderOptions(shot=shot)
+    options = replace(
+        options,
+        output=replace(options.output, codec="prores-422hq", matte=(0.1, 0.2, 0.3), passes=("depth",)),
+        scene=replace(options.scene, snap_edges=False),
+    )
+    text = command_line(options, "my photo.jpg", "d.exr", "shot.mov")
+    assert text.startswith("stillcam render 'my photo.jpg' --depth d.exr --move 'orbit(degrees=12)'")
+    args = build_parser().parse_args(shlex.split(text)[1:])
+    assert options_from(args) == options and args.output == "shot.mov"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import shlex
 import sys
 import types
 import typing
@@ -77,6 +78,33 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         for f in dataclasses.fields(section):
             flag, kwargs = _argument(f, hints[f.name])
             group.add_argument(flag, **kwargs)
+
+
+def command_line(options: RenderOptions, photo: str, depth: str | None, output: str) -> str:
+    """The ``stillcam render`` command that renders ``options`` (only options that differ from
+    their defaults are written); :func:`options_from` of its parse gives ``options`` back."""
+    words = ["stillcam", "render", photo]
+    if depth:
+        words += ["--depth", depth]
+    for name, section in _SECTIONS.items():
+        hints = typing.get_type_hints(section)
+        values = getattr(options, name)
+        for f in dataclasses.fields(section):
+            value = getattr(values, f.name)
+            if value == f.default:
+                continue
+            flag, _ = _argument(f, hints[f.name])
+            if isinstance(value, bool):
+                words.append(flag if value else "--no-" + flag[2:])
+            elif isinstance(value, tuple) and hints[f.name] != tuple[float, float, float]:
+                for item in value:
+                    words += [flag, str(item)]
+            elif isinstance(value, tuple):
+                words += [flag, ",".join(f"{v:g}" for v in value)]
+            else:
+                words += [flag, str(value)]
+    words += ["-o", output]
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def options_from(namespace: argparse.Namespace) -> RenderOptions:
@@ -177,6 +205,27 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--overwrite", action="store_true", help="replace existing files")
     add_options(export)
 
+    serve = commands.add_parser(
+        "serve",
+        help="run the local web app (extra 'web'): drop a photo, pick a move, preview, render",
+        description="Run the local web app and print its URL (nothing is opened). It binds 127.0.0.1; "
+        "with another --host it prints a warning and a random access token every request must carry.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder for uploads and renders (default: $XDG_DATA_HOME/stillcam/web, else "
+        "~/.local/share/stillcam/web)",
+    )
+    serve.add_argument(
+        "--max-upload-mb", type=float, default=200.0, help="largest upload in MB (default: 200)"
+    )
+    serve.add_argument(
+        "--workers", type=int, default=1, help="renders run at once (default: 1; others queue)"
+    )
+
     commands.add_parser("moves", help="list the camera moves and their parameters with units")
     models = commands.add_parser(
         "models",
@@ -216,6 +265,29 @@ def _models(args: argparse.Namespace) -> None:
     print(f"{spec.name}: {spec.repo_id}@{revision} in {folder}")
 
 
+def _serve(args: argparse.Namespace) -> None:
+    import os
+    from pathlib import Path
+
+    from .web.server import ServeSettings, serve
+
+    if not 1 <= args.port <= 65535 or args.workers < 1 or args.max_upload_mb <= 0:
+        raise InputError("--port must be 1-65535, --workers >= 1 and --max-upload-mb > 0")
+    data = (
+        args.data_dir
+        or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "stillcam" / "web"
+    )
+    serve(
+        ServeSettings(
+            data_dir=Path(data),
+            host=args.host,
+            port=args.port,
+            max_upload_mb=args.max_upload_mb,
+            workers=args.workers,
+        )
+    )
+
+
 def _print_moves() -> None:
     for spec in MOVES.values():
         print(f"{spec.name:10} {spec.summary}")
@@ -240,6 +312,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "models":
         _models(args)
+        return 0
+    if args.command == "serve":
+        _serve(args)
         return 0
     if args.command == "rerender":
         pipeline.rerender(

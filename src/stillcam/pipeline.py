@@ -282,6 +282,16 @@ def _estimated(picture: Picture, estimate: Any, options: RenderOptions) -> tuple
 def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tuple[Scene, CameraPath, Safety]:
     """Build the per-frame cameras, check them with the motion-safety guard (clamped with
     ``--safe``), then build the scene they need. Cheap checks first, the mesh last."""
+    source, path, safety = plan_cameras(picture, depth, options)
+    return scene_for(picture, depth, source, path.cameras, options), path, safety
+
+
+def plan_cameras(
+    picture: Picture, depth: DepthMap, options: RenderOptions
+) -> tuple[Camera, CameraPath, Safety]:
+    """The photo's camera, the shot's per-frame cameras (checked and, with ``--safe``,
+    clamped by the motion-safety guard) and the guard's findings: what :func:`plan_shot` and
+    the web app's preview both use, so a preview frame N is the render's frame N."""
     shot = options.shot
     if not 0.0 < shot.max_reveal <= 1.0:
         raise InputError(f"--max-reveal {shot.max_reveal}: give a fraction of the frame in (0, 1]")
@@ -296,7 +306,7 @@ def plan_shot(picture: Picture, depth: DepthMap, options: RenderOptions) -> tupl
         clamp=shot.safe,
     )
     safety = replace(safety, warnings=safety.warnings + _metres_warning(plan, depth))
-    return scene_for(picture, depth, source, path.cameras, options), path, safety
+    return source, path, safety
 
 
 def _metres_warning(plan: Shot | CameraPath, depth: DepthMap) -> tuple[str, ...]:
@@ -555,8 +565,12 @@ def render_shot(
     overwrite: bool = False,
     quiet: bool = True,
     exports: Sequence[str | Path] = (),
+    on_frame: Callable[[int, int], None] | None = None,
 ) -> Recipe:
     """Render the shot to ``output`` (video or PNG sequence) and write its recipe beside it.
+
+    ``on_frame(done, total)`` is called after each frame is handed to the encoder (progress
+    for callers without a terminal, e.g. the web app).
 
     ``exports`` are written after the frames: the scene and camera as ``.glb``, ``.chan``,
     ``transforms.json`` (``.json``) or ``.ply`` (:mod:`stillcam.export`).
@@ -603,11 +617,13 @@ def render_shot(
             ThreadPoolExecutor(1, thread_name_prefix="stillcam-encode") as pool,
         ):
             pending: deque[Future[None]] = deque()
-            for camera in path.cameras:
+            for index, camera in enumerate(path.cameras):
                 for write, item in shot_output.items(camera):
                     pending.append(pool.submit(write, item))
                 _drain(pending, 2 * (1 + len(passes)))
                 bar.advance()
+                if on_frame is not None:
+                    on_frame(index + 1, len(path))
             _drain(pending, 0)
         shot_output.commit()
     except BaseException:
@@ -654,6 +670,7 @@ def render(
     overwrite: bool = False,
     quiet: bool = True,
     exports: Sequence[str | Path] = (),
+    on_frame: Callable[[int, int], None] | None = None,
 ) -> Recipe:
     """One call: render ``photo`` with its ``depth`` file (None: estimated by the
     ``--depth-model``) to ``output``; returns the recipe.
@@ -677,6 +694,7 @@ def render(
         overwrite=overwrite,
         quiet=quiet,
         exports=exports,
+        on_frame=on_frame,
     )
 
 
