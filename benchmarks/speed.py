@@ -24,7 +24,6 @@ Writes benchmarks/results/speed.json. Skips cleanly when the photos are absent.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -36,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scene_build import synthetic_depth
-from stillcam_run import run_stillcam
+from stillcam_run import run_stillcam, save_results
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = ROOT.parent / "shared" / "data" / "photos"
@@ -249,9 +248,7 @@ def main() -> int:
     )
     results["ratios_to_goal"] = {name.split()[0]: ratio for name, _, _, ratio in rows}
     results["shares"] = {k: v / total for k, v in per_frame.items()}
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "speed.json").write_text(json.dumps(results, indent=1) + "\n")
+    save_results("speed", results)
     return 0
 
 

@@ -1,11 +1,25 @@
-"""Run the stillcam command line in a fresh process and time it (shared by the benchmarks)."""
+"""Shared by the benchmarks: run the stillcam command line in a fresh process and time it;
+save a benchmark's results as JSON."""
 
 from __future__ import annotations
 
+import json
 import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def save_results(name: str, data: Any) -> Path:
+    """Write ``data`` as ``benchmarks/results/<name>.json`` (the folder is git-ignored)."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    return path
 
 
 def run_stillcam(args: list[str]) -> dict:

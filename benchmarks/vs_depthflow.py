@@ -18,7 +18,6 @@ Writes benchmarks/results/vs_depthflow.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -29,6 +28,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stillcam_run import save_results
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "sean-afnan-244576.jpg"
@@ -144,9 +146,7 @@ def main() -> int:
                 f"{label:4} {frames:3} frames  DepthFlow {theirs:8.3f} frames/s  "
                 f"stillcam {ours:7.2f} frames/s  ratio {ours / theirs:7.1f}x"
             )
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "vs_depthflow.json").write_text(json.dumps(rows, indent=1) + "\n")
+    save_results("vs_depthflow", rows)
     return 0
 
 

@@ -14,12 +14,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..camera.path import CameraPath
-from ..errors import InputError, OutputError
+from ..errors import InputError
 from ..scene.mesh import Scene
 
 EXPORT_FORMATS = {
@@ -35,6 +34,8 @@ EXPORT_FORMATS = {
 def check_exports(files: Sequence[str | Path], overwrite: bool) -> list[Path]:
     """Validate export paths before any work: known extension, folder exists and is
     writable, no existing file unless ``overwrite``, no path given twice."""
+    from ..output.writers import check_destination  # output imports export (EXR): import late
+
     paths = [Path(f) for f in files]
     if len(set(paths)) != len(paths):
         raise InputError("the same --export path is given twice")
@@ -46,12 +47,7 @@ def check_exports(files: Sequence[str | Path], overwrite: bool) -> list[Path]:
             from .usd import _import_pxr
 
             _import_pxr()  # the extra's install hint now, not after the render
-        if not path.parent.is_dir():
-            raise OutputError(f"{path.parent}: export folder does not exist; create it first")
-        if path.exists() and not overwrite:
-            raise OutputError(f"{path}: already exists; pass --overwrite to replace it")
-        if not os.access(path.parent, os.W_OK):
-            raise OutputError(f"{path.parent}: folder is not writable; choose another export path")
+        check_destination(path, overwrite, "export")
     return paths
 
 

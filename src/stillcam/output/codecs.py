@@ -56,7 +56,7 @@ VIDEO_CODECS: dict[str, VideoCodec] = {
     # prores_ks, not prores_aw: both write the 'apch' tag and (with vendor=apl0) Apple's vendor
     # id, but prores_ks keeps to the profile's data rate (measured at UHD 24p: 633 Mb/s against
     # Apple's 707 target; prores_aw 818, 16 % over, which strict QC flags) at ~2.7x the cost
-    # (0.97 vs 0.36 CPU-s per frame; benchmarks/codecs.py).
+    # (0.97 vs 0.36 CPU-s per frame; benchmarks/delivery_codecs.py).
     "prores-422hq": VideoCodec(
         "prores-422hq",
         "prores_ks",

@@ -161,13 +161,15 @@ def write_text_atomic(path: Path, text: str, what: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"), what)
 
 
-def _check_destination(path: Path, overwrite: bool) -> None:
-    if not path.parent.exists():
-        raise OutputError(f"{path.parent}: output folder does not exist; create it first")
+def check_destination(path: Path, overwrite: bool, what: str = "output") -> None:
+    """Refuse, before any work, a ``path`` whose folder is missing or read-only, or that exists
+    (unless ``overwrite``); ``what`` names it in the message."""
+    if not path.parent.is_dir():
+        raise OutputError(f"{path.parent}: {what} folder does not exist; create it first")
     if path.exists() and not overwrite:
         raise OutputError(f"{path}: already exists; pass --overwrite to replace it")
     if not os.access(path.parent, os.W_OK):
-        raise OutputError(f"{path.parent}: folder is not writable; choose another output path")
+        raise OutputError(f"{path.parent}: folder is not writable; choose another {what} path")
 
 
 class VideoSink:
@@ -191,7 +193,7 @@ class VideoSink:
             )
         if settings.timecode:
             check_timecode(settings.timecode, fps)
-        _check_destination(path, overwrite)
+        check_destination(path, overwrite)
         self._path = path
         handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.partial-", suffix=path.suffix, dir=path.parent)
         os.close(handle)
@@ -279,7 +281,7 @@ class SequenceSink:
         self._target = target
         self._numbers = list(range(first_frame, first_frame + count))
         for number in self._numbers:
-            _check_destination(target.frame_path(number), overwrite)
+            check_destination(target.frame_path(number), overwrite)
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{target.path.stem}.partial-", dir=target.path.parent))
         self._index = 0
         self._bit_depth = settings.bit_depth

@@ -6,12 +6,12 @@ photo shifted by one pixel per frame, so inter-frame codecs see motion), 24 fram
 Data rates are compared with Apple's published targets for ProRes 422 HQ / 4444 at
 3840x2160, 24p (about 707 and 1061 Mb/s).
 
-Run: python benchmarks/codecs.py   (table + benchmarks/results/codecs.json; skips without the photo)
+Run: python benchmarks/delivery_codecs.py
+Prints a table, writes benchmarks/results/delivery_codecs.json; skips without the photo.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
@@ -19,6 +19,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stillcam_run import save_results
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "nasa-53884.jpg"
@@ -105,9 +108,7 @@ def main() -> int:
             f"{r['codec']:28} {r['encoder']:10} {r['cpu_s_per_frame']:11.2f} {r['wall_s_per_frame']:12.2f} "
             f"{r['mbps_at_24p']:10.0f} {target:>12}"
         )
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "codecs.json").write_text(json.dumps(rows, indent=1) + "\n")
+    save_results("delivery_codecs", rows)
     return 0
 
 
