@@ -130,12 +130,14 @@ def test_pick_orbit_scrub_render_download(server, tmp_path: Path):
         # The browser draws a preview scene (photo scaled to 1280 px, 8-bit JPEG texture, the
         # GPU's filtering) with the render's camera: mean absolute difference in 0-255 levels
         # and correlation against the server's frame N; the first frame scores far worse.
-        # Measured: 0.53 levels and 0.9990; the first frame against frame N: 19.2 levels.
+        # Measured: 0.98 levels and 0.991 (preview mesh of ~100 K vertices; 0.53 and 0.999 with
+        # the full mesh); the first frame against frame N: 19.1 levels.
         difference = np.abs(shown - ours).mean()
         correlation = np.corrcoef(shown.ravel(), ours.ravel())[0, 1]
         far = np.abs(first - ours).mean()
         (shots / "metrics.txt").write_text(f"difference {difference} correlation {correlation} first {far}\n")
-        assert difference < 2 and correlation > 0.99 and far > 5 * difference, (difference, correlation, far)
+        scores = (difference, correlation, far)
+        assert difference < 2.5 and correlation > 0.97 and far > 5 * difference, scores
 
         page.click("#render")
         page.wait_for_selector("#render_status[data-state='done']", timeout=300_000)

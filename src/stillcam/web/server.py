@@ -20,6 +20,7 @@ come only from a job's own file list.
 import hashlib
 import io
 import json
+import math
 import secrets
 import threading
 import warnings
@@ -37,6 +38,8 @@ from .jobs import JobStore
 
 #: Long side of the photo the preview scene is built from (the browser's mesh and texture).
 PREVIEW_PX = 1280
+#: Vertices of the preview mesh, about (a few MB to send; instant to draw).
+PREVIEW_VERTICES = 100_000
 STATIC = Path(__file__).with_name("static")
 _DEPTH_MAGIC = {
     b"\x76\x2f\x31\x01": ".exr",
@@ -211,8 +214,9 @@ def _key(*parts: Any) -> str:
 
 
 def _preview_scene(picture, depth, cameras, options):
-    """The render's scene built from the photo scaled to at most PREVIEW_PX (same world: the
-    focal length in mm, hence the field of view, and the metric depth are kept)."""
+    """The render's scene built from the photo scaled to at most PREVIEW_PX, with about
+    PREVIEW_VERTICES vertices (same world: the focal length in mm, hence the field of view, and
+    the metric depth are kept)."""
     import cv2
 
     from ..depth.convert import resample_depth
@@ -224,6 +228,8 @@ def _preview_scene(picture, depth, cameras, options):
     pixels = cv2.resize(picture.pixels, (w, h), interpolation=cv2.INTER_AREA)
     small = picture_from_array(pixels, focal_mm=picture.focal_mm)
     small_depth = replace(depth, z=resample_depth(depth.z, w, h))
+    stride = max(1, math.ceil(math.sqrt(w * h / PREVIEW_VERTICES)))
+    options = replace(options, scene=replace(options.scene, stride=stride))
     return scene_for(small, small_depth, Camera.from_focal_mm(w, h, picture.focal_mm), cameras, options)
 
 

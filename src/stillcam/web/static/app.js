@@ -153,6 +153,19 @@ async function init() {
   }
   $("depth_model").addEventListener("change", showLicence);
   $("photo").addEventListener("change", upload);
+  // Drop a photo (or a photo and its depth map) anywhere on the viewer.
+  $("viewer").addEventListener("dragover", (event) => event.preventDefault());
+  $("viewer").addEventListener("drop", (event) => {
+    event.preventDefault();
+    const files = [...event.dataTransfer.files];
+    const image = files.find((f) => f.type.startsWith("image/") && !/depth/i.test(f.name)) || files[0];
+    const depth = files.find((f) => f !== image);
+    if (!image) return;
+    const set = (input, file) => { const t = new DataTransfer(); t.items.add(file); input.files = t.files; };
+    if (depth) set($("depth"), depth);
+    set($("photo"), image);
+    upload();
+  });
   $("depth").addEventListener("change", upload);
   $("frame").addEventListener("input", () => { state.frame = Number($("frame").value); draw(); });
   $("play").addEventListener("click", togglePlay);
