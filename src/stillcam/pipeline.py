@@ -456,34 +456,40 @@ def shaded_frame(renderer: Renderer, scene: Scene, camera: Camera, options: Rend
     return fill_holes(frame) if options.scene.fill != "none" else frame
 
 
-def display_frame(
-    renderer: Renderer, scene: Scene, camera: Camera, options: RenderOptions, alpha: bool = False
-) -> np.ndarray:
+def display_frame(renderer: Renderer, scene: Scene, camera: Camera, options: RenderOptions) -> np.ndarray:
     """Render one frame and turn it into output pixels (shared by the CLI and ``render_views``).
 
     With a fill, pixels that no layer covers take the background side's colour; without, they
-    show the matte, or, with ``alpha`` (codecs that carry it), are transparent (RGBA out,
-    straight colour).
+    show the matte.
     """
     fused = getattr(renderer, "render_display", None)  # the cpu backend's shortcut, same bytes
-    if fused is not None and not alpha:
+    if fused is not None:
         bits = options.output.bit_depth
         out = np.empty((camera.height, camera.width, 3), display_dtype(bits))
         fill = options.scene.fill != "none"
         if fused(scene, camera, fill, np.asarray(options.output.matte, np.float32), display_scale(bits), out):
             return out
-    frame = shaded_frame(renderer, scene, camera, options)
-    if alpha:
-        return to_display_rgba(frame, options.output.bit_depth)
-    return to_display(frame, options.output.matte, options.output.bit_depth)
+    return to_display(
+        shaded_frame(renderer, scene, camera, options), options.output.matte, options.output.bit_depth
+    )
 
 
 def sink_item(renderer: Renderer, scene: Scene, camera: Camera, options: RenderOptions, accepts: str) -> Any:
     """What a frame sink's ``write`` takes (its ``accepts``): display pixels ("display"),
-    RGBA display pixels ("rgba") or the float frame with its camera ("frame", EXR)."""
+    RGBA display pixels with straight colour ("rgba", alpha codecs) or the float frame with
+    its camera ("frame", EXR)."""
+    if accepts == "display":
+        return display_frame(renderer, scene, camera, options)
+    return item_from_frame(shaded_frame(renderer, scene, camera, options), camera, options, accepts)
+
+
+def item_from_frame(frame: Frame, camera: Camera, options: RenderOptions, accepts: str) -> Any:
+    """:func:`sink_item` from an already rendered (and filled) frame."""
     if accepts == "frame":
-        return shaded_frame(renderer, scene, camera, options), camera
-    return display_frame(renderer, scene, camera, options, alpha=accepts == "rgba")
+        return frame, camera
+    if accepts == "rgba":
+        return to_display_rgba(frame, options.output.bit_depth)
+    return to_display(frame, options.output.matte, options.output.bit_depth)
 
 
 class _ShotOutput:
@@ -493,15 +499,15 @@ class _ShotOutput:
     def __init__(
         self, renderer: Renderer, scene: Scene, options: RenderOptions, sink: Any, passes: dict[str, Any]
     ) -> None:
-        self.renderer, self.scene, self.options, self.sink, self.passes = (
-            renderer,
-            scene,
-            options,
-            sink,
-            passes,
-        )
+        self.renderer = renderer
+        self.scene = scene
+        self.options = options
+        self.sink = sink
+        self.passes = passes
         self.accepts = getattr(sink, "accepts", "display")
         self.coverage = coverage_scene(scene) if "coverage" in passes else None
+        # Its own renderer: one renderer per scene keeps the gl backend's texture uploaded.
+        self.coverage_renderer = get_renderer(options.render) if "coverage" in passes else None
 
     def items(self, camera: Camera) -> list[tuple[Callable[[Any], None], Any]]:
         if not self.passes:  # the fast path (the cpu backend's fused display pixels)
@@ -509,19 +515,12 @@ class _ShotOutput:
                 (self.sink.write, sink_item(self.renderer, self.scene, camera, self.options, self.accepts))
             ]
         frame = shaded_frame(self.renderer, self.scene, camera, self.options)
-        if self.accepts == "frame":
-            item: Any = (frame, camera)
-        elif self.accepts == "rgba":
-            item = to_display_rgba(frame, self.options.output.bit_depth)
-        else:
-            item = to_display(frame, self.options.output.matte, self.options.output.bit_depth)
-        items = [(self.sink.write, item)]
+        items = [(self.sink.write, item_from_frame(frame, camera, self.options, self.accepts))]
         if "depth" in self.passes:
             items.append((self.passes["depth"].write, frame.depth))
-        if self.coverage is not None:
-            items.append(
-                (self.passes["coverage"].write, self.renderer.render(self.coverage, camera).rgb[..., 0])
-            )
+        if self.coverage is not None and self.coverage_renderer is not None:
+            coverage = self.coverage_renderer.render(self.coverage, camera).rgb[..., 0]
+            items.append((self.passes["coverage"].write, coverage))
         return items
 
     def commit(self) -> None:
