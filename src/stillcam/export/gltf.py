@@ -53,7 +53,7 @@ def yfov(camera) -> float:
     return 2.0 * math.atan(camera.height / (2.0 * camera.fy))
 
 
-def _texture_jpeg(texture: np.ndarray) -> tuple[bytes, float]:
+def texture_jpeg(texture: np.ndarray) -> tuple[bytes, float]:
     """The atlas as an 8-bit JPEG, and the scale applied to fit MAX_TEXTURE_PX."""
     from PIL import Image
 
@@ -120,7 +120,7 @@ def glb_bytes(scene: Scene, path: CameraPath) -> bytes:
         primitive.material = 0
         meshes.append(g.Mesh(name=name, primitives=[primitive]))
         nodes.append(g.Node(name=name, mesh=len(meshes) - 1))
-    jpeg, _ = _texture_jpeg(scene.texture)
+    jpeg, _ = texture_jpeg(scene.texture)
     image_view = add_view(jpeg)
 
     # The camera: TRS keys per frame.

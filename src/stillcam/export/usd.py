@@ -32,7 +32,7 @@ from ..camera.path import CameraPath
 from ..conventions import FILMBACK_DIAGONAL_MM
 from ..errors import OutputError, missing_extra
 from ..scene.mesh import Scene
-from .gltf import GLTF_FROM_OPENCV, _texture_jpeg, gltf_pose
+from .gltf import GLTF_FROM_OPENCV, gltf_pose, texture_jpeg
 
 #: Stage unit: centimetres.
 METERS_PER_UNIT = 0.01
@@ -76,7 +76,7 @@ def write_usd(scene: Scene, path: CameraPath, file: str | Path) -> None:
     Gf, Sdf, Usd, UsdGeom, UsdShade, Vt = _import_pxr()
     file = Path(file)
     texture_name = f"{file.stem}.atlas.jpg"
-    jpeg, _ = _texture_jpeg(scene.texture)
+    jpeg, _ = texture_jpeg(scene.texture)
     write_bytes_atomic(file.with_name(texture_name), jpeg, "USD texture")
 
     handle, tmp_name = tempfile.mkstemp(prefix=f".{file.stem}.partial-", suffix=file.suffix, dir=file.parent)

@@ -408,9 +408,9 @@ def _add_scene_routes(app, api: _Api) -> None:
     @app.get("/api/scenes/{scene_key}/texture.jpg")
     def texture(scene_key: str) -> Response:
         """The preview scene's texture atlas."""
-        from ..export.gltf import _texture_jpeg
+        from ..export.gltf import texture_jpeg
 
-        jpeg, _ = _texture_jpeg(api.scene(scene_key).texture)
+        jpeg, _ = texture_jpeg(api.scene(scene_key).texture)
         return Response(jpeg, media_type="image/jpeg")
 
 
