@@ -48,7 +48,7 @@ from .output.writers import (
 from .render.frame import Frame, Renderer, RenderSettings, fill_holes
 from .render.registry import get_renderer, renderer_name
 from .safety import Safety, guard, proxy_for
-from .scene.layers import reach_of, stride_for
+from .scene.layers import Reach, reach_of, stride_for
 from .scene.mesh import Scene, SceneSettings, auto_stride, build_scene
 
 _LOG = logging.getLogger("stillcam")
@@ -435,12 +435,17 @@ def scene_for(
     source: Camera,
     cameras: Sequence[Camera],
     options: RenderOptions,
+    reach: Reach | None = None,
 ) -> Scene:
     """The scene for a set of viewing cameras (the one place the CLI and ``render_views`` share):
-    its ring and background layer reach as far as these cameras will look, and with
-    ``--stride 0`` (auto) its vertex spacing is the vertex budget's, or coarser when every
-    camera shows the photo smaller than its own resolution (:func:`~stillcam.scene.layers.stride_for`)."""
-    reach = reach_of(source, cameras, depth.z) if options.scene.fill != "none" else None
+    its ring and background layer reach as far as these cameras will look (or as ``reach``
+    says, when given), and with ``--stride 0`` (auto) its vertex spacing is the vertex
+    budget's, or coarser when every camera shows the photo smaller than its own resolution
+    (:func:`~stillcam.scene.layers.stride_for`)."""
+    if options.scene.fill == "none":
+        reach = None
+    elif reach is None:
+        reach = reach_of(source, cameras, depth.z)
     settings = options.scene
     if settings.stride == 0:  # auto: the vertex budget, coarser where the output cannot show it
         budget = auto_stride(picture.width, picture.height)

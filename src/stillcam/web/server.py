@@ -213,24 +213,41 @@ def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def _preview_scene(picture, depth, cameras, options):
-    """The render's scene built from the photo scaled to at most PREVIEW_PX, with about
-    PREVIEW_VERTICES vertices (same world: the focal length in mm, hence the field of view, and
-    the metric depth are kept)."""
+def _preview_inputs(picture, depth):
+    """The photo scaled to at most PREVIEW_PX, its depth and camera (same world: the focal
+    length in mm, hence the field of view, and the metric depth are kept)."""
     import cv2
 
     from ..depth.convert import resample_depth
     from ..io.image import picture_from_array
-    from ..pipeline import scene_for
 
     scale = min(1.0, PREVIEW_PX / max(picture.width, picture.height))
     w, h = max(2, round(picture.width * scale)), max(2, round(picture.height * scale))
     pixels = cv2.resize(picture.pixels, (w, h), interpolation=cv2.INTER_AREA)
     small = picture_from_array(pixels, focal_mm=picture.focal_mm)
-    small_depth = replace(depth, z=resample_depth(depth.z, w, h))
-    stride = max(1, math.ceil(math.sqrt(w * h / PREVIEW_VERTICES)))
+    return (
+        small,
+        replace(depth, z=resample_depth(depth.z, w, h)),
+        Camera.from_focal_mm(w, h, picture.focal_mm),
+    )
+
+
+def _preview_reach(source: Camera, cameras, z: np.ndarray):
+    """The cameras' reach rounded up (edge gaps to 8 px, the ring to 32 px of the preview
+    photo), so that small changes to the move reuse the scene already built."""
+    from ..scene.layers import Reach, reach_of
+
+    reach = reach_of(source, cameras, z)
+    return Reach(edge_px=8.0 * math.ceil(reach.edge_px / 8.0), ring_px=32.0 * math.ceil(reach.ring_px / 32.0))
+
+
+def _preview_scene(small, small_depth, small_source, cameras, options, reach):
+    """The render's scene from the preview photo, with about PREVIEW_VERTICES vertices."""
+    from ..pipeline import scene_for
+
+    stride = max(1, math.ceil(math.sqrt(small.width * small.height / PREVIEW_VERTICES)))
     options = replace(options, scene=replace(options.scene, stride=stride))
-    return scene_for(small, small_depth, Camera.from_focal_mm(w, h, picture.focal_mm), cameras, options)
+    return scene_for(small, small_depth, small_source, cameras, options, reach=reach)
 
 
 def mesh_bytes(scene) -> bytes:
@@ -271,9 +288,16 @@ class _Api:
         _, path, safety = plan_cameras(picture, depth, options)
         near = max(1e-3, 0.5 * float(depth.z.min()))
         far = max(near * 10, 50.0 * float(np.percentile(depth.z, 99)))
-        scene_key = _key(upload_id, options.to_dict())
+        inputs_key = _key(upload_id, options.to_dict()["depth"], options.shot.focal_mm, options.shot.fov)
+        small, small_depth, small_source = self.uploads.cached(
+            "small" + inputs_key, lambda: _preview_inputs(picture, depth)
+        )
+        reach = _preview_reach(small_source, path.cameras, small_depth.z)
+        # The scene depends on the photo, depth, scene options and reach, not on the move.
+        scene_key = _key(inputs_key, options.to_dict()["scene"], reach.edge_px, reach.ring_px)
         self.uploads.cached(
-            "scene" + scene_key, lambda: _preview_scene(picture, depth, path.cameras, options)
+            "scene" + scene_key,
+            lambda: _preview_scene(small, small_depth, small_source, path.cameras, options, reach),
         )
         cameras = [
             {"clip": clip_matrix(c, near, far).T.ravel().tolist(), "width": c.width, "height": c.height}
