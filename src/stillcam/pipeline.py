@@ -48,7 +48,7 @@ from .output.writers import (
 from .render.frame import Frame, Renderer, RenderSettings, fill_holes
 from .render.registry import get_renderer, renderer_name
 from .safety import Safety, guard, proxy_for
-from .scene.layers import Reach, reach_of, stride_for
+from .scene.layers import Reach, magnification, reach_of, stride_for
 from .scene.mesh import Scene, SceneSettings, auto_stride, build_scene
 
 _LOG = logging.getLogger("stillcam")
@@ -429,6 +429,33 @@ def move_context(start: Camera, source: Camera, z: np.ndarray, shot: ShotSetting
     return MoveContext(start, depth, ray * depth)
 
 
+#: The photo is box-filtered by up to this factor (powers of two) before it becomes the
+#: scene's texture when every camera shows it at half its size or less.
+MAX_TEXTURE_REDUCTION = 4
+
+
+def texture_reduction(scale: float) -> int:
+    """1, 2 or 4: the largest power of two f <= MAX_TEXTURE_REDUCTION with ``scale`` * f <= 1,
+    ``scale`` being the largest output pixels per photo pixel any camera shows."""
+    factor = 1
+    while factor < MAX_TEXTURE_REDUCTION and scale * factor * 2 <= 1.0:
+        factor *= 2
+    return factor
+
+
+def downscaled(
+    picture: Picture, depth: DepthMap, source: Camera, width: int, height: int
+) -> tuple[Picture, DepthMap, Camera]:
+    """The photo box-filtered to ``width`` x ``height`` (OpenCV's area filter), its depth
+    resampled in inverse depth, and its camera resized: the same view of the same metric
+    world, fewer pixels."""
+    import cv2
+
+    pixels = cv2.resize(picture.pixels, (width, height), interpolation=cv2.INTER_AREA)
+    small = replace(picture, pixels=np.ascontiguousarray(pixels, np.float32))
+    return small, replace(depth, z=resample_depth(depth.z, width, height)), source.resized(width, height)
+
+
 def scene_for(
     picture: Picture,
     depth: DepthMap,
@@ -441,16 +468,30 @@ def scene_for(
     its ring and background layer reach as far as these cameras will look (or as ``reach``
     says, when given), and with ``--stride 0`` (auto) its vertex spacing is the vertex
     budget's, or coarser when every camera shows the photo smaller than its own resolution
-    (:func:`~stillcam.scene.layers.stride_for`)."""
-    if options.scene.fill == "none":
-        reach = None
-    elif reach is None:
-        reach = reach_of(source, cameras, depth.z)
+    (:func:`~stillcam.scene.layers.stride_for`).
+
+    When every camera shows the photo at half its size or less, the scene is built from the
+    photo box-filtered by 2 or 4 (:func:`texture_reduction`): bilinear sampling of the full
+    photo would alias (fine detail shimmers as the camera moves), and the texture and the
+    build get 4-16x smaller. A given ``reach`` is in the pixels of the photo as passed.
+    """
     settings = options.scene
     if settings.stride == 0:  # auto: the vertex budget, coarser where the output cannot show it
         budget = auto_stride(picture.width, picture.height)
         finest = stride_for(source, cameras, depth.z, settings.spacing)
         settings = replace(settings, stride=max(budget, finest))
+    factor = texture_reduction(magnification(source, cameras, depth.z))
+    if factor > 1:
+        width, height = max(2, round(picture.width / factor)), max(2, round(picture.height / factor))
+        if reach is not None:
+            reach = Reach(edge_px=reach.edge_px / factor, ring_px=reach.ring_px / factor)
+        picture, depth, source = downscaled(picture, depth, source, width, height)
+        # The same vertex spacing on screen as the full photo's stride (rounded up).
+        settings = replace(settings, stride=max(1, math.ceil(settings.stride / factor)))
+    if options.scene.fill == "none":
+        reach = None
+    elif reach is None:
+        reach = reach_of(source, cameras, depth.z)
     return build_scene(picture, depth, source, settings, reach)
 
 

@@ -111,23 +111,29 @@ def reach_of(source: Camera, cameras: Sequence[Camera], z: np.ndarray) -> Reach:
 SCREEN_SPACING_PX = 2.5
 
 
+def magnification(source: Camera, cameras: Sequence[Camera], z: np.ndarray) -> float:
+    """The largest scale at which any camera shows the photo (output pixels per photo pixel):
+    focal ratio, times the approach to the median depth for forward moves."""
+    median = float(np.median(z))
+    largest = 0.0
+    for camera in cameras:
+        forward = float(camera.pose[2, 3] - source.pose[2, 3])
+        approach = median / max(median - forward, 0.25 * median)
+        largest = max(largest, camera.fx / source.fx * approach)
+    return largest
+
+
 def stride_for(
     source: Camera, cameras: Sequence[Camera], z: np.ndarray, spacing_px: float = SCREEN_SPACING_PX
 ) -> int:
     """Coarsest vertex stride (photo pixels) the shot can use: vertices about ``spacing_px``
-    output pixels apart at the largest magnification any camera reaches
-    (focal ratio, times the approach to the median depth for forward moves). 1 when some
+    output pixels apart at the largest :func:`magnification` any camera reaches. 1 when some
     camera shows the photo at its own resolution or larger, unless a coarser ``spacing_px``
     than the default asks for a preview."""
-    median = float(np.median(z))
-    magnification = 0.0
-    for camera in cameras:
-        forward = float(camera.pose[2, 3] - source.pose[2, 3])
-        approach = median / max(median - forward, 0.25 * median)
-        magnification = max(magnification, camera.fx / source.fx * approach)
-    if magnification >= 1.0 and spacing_px <= SCREEN_SPACING_PX:
+    scale = magnification(source, cameras, z)
+    if scale >= 1.0 and spacing_px <= SCREEN_SPACING_PX:
         return 1
-    return max(1, math.floor(spacing_px / magnification))
+    return max(1, math.floor(spacing_px / scale))
 
 
 def _nearest_seed(seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
