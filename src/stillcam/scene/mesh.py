@@ -46,7 +46,9 @@ class SceneSettings:
         metadata={
             "help": "pixels between mesh vertices; 0 = auto (about 1.5 M vertices, so a 12 MP "
             "photo is a few million triangles; coarser when the output shows the photo smaller, "
-            "about 2.5 output pixels apart)"
+            "about 2.5 output pixels apart). When every camera shows the photo at half its size "
+            "or less, it is box-filtered by 2 or 4 first and N counts its pixels (N / 2 or N / 4, "
+            "rounded up)"
         },
     )
     spacing: float = field(
