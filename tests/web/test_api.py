@@ -121,7 +121,7 @@ def test_downloads_come_only_from_a_jobs_file_list(client):
 def test_bad_options_say_what_is_wrong(client):
     photo = _upload(client)
     response = client.post("/api/preview", json={"photo": photo, "options": {"speed": 3}})
-    assert response.status_code == 400 and "unknown options: speed" in response.json()["detail"]
+    assert response.status_code == 400 and "unknown option 'speed'" in response.json()["detail"]
     response = client.post("/api/preview", json={"photo": photo, "options": {"move": "warp(x=1)"}})
     assert response.status_code == 400 and "warp" in response.json()["detail"]
 

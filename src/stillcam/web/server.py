@@ -156,12 +156,10 @@ class _Uploads:
 
 
 def _options(flat: dict[str, Any]):
-    from ..pipeline import _SECTIONS, RenderOptions
+    """The request's flat options; unknown names are refused by ``from_fields`` (InputError:
+    400 through the app's handler)."""
+    from ..pipeline import RenderOptions
 
-    known = {f.name for section in _SECTIONS.values() for f in fields(section)}
-    unknown = sorted(set(flat) - known)
-    if unknown:
-        raise _http_error(400, f"unknown options: {', '.join(unknown)}")
     try:
         return RenderOptions.from_fields(flat)
     except (TypeError, ValueError) as exc:
@@ -214,21 +212,14 @@ def _key(*parts: Any) -> str:
 
 
 def _preview_inputs(picture, depth):
-    """The photo scaled to at most PREVIEW_PX, its depth and camera (same world: the focal
-    length in mm, hence the field of view, and the metric depth are kept)."""
-    import cv2
-
-    from ..depth.convert import resample_depth
-    from ..io.image import picture_from_array
+    """The photo scaled to at most PREVIEW_PX, its depth and camera
+    (:func:`~stillcam.pipeline.downscaled`: the same view of the same metric world)."""
+    from ..pipeline import downscaled
 
     scale = min(1.0, PREVIEW_PX / max(picture.width, picture.height))
     w, h = max(2, round(picture.width * scale)), max(2, round(picture.height * scale))
-    pixels = cv2.resize(picture.pixels, (w, h), interpolation=cv2.INTER_AREA)
-    small = picture_from_array(pixels, focal_mm=picture.focal_mm)
-    return (
-        small,
-        replace(depth, z=resample_depth(depth.z, w, h)),
-        Camera.from_focal_mm(w, h, picture.focal_mm),
+    return downscaled(
+        picture, depth, Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm), w, h
     )
 
 
@@ -271,11 +262,13 @@ class _Api:
         self.limit = int(settings.max_upload_mb * 2**20)
 
     def inputs(self, upload_id: str, options):
+        """(cache key, picture, depth map, original file names) of an upload, decoded once."""
         from ..pipeline import load_inputs
 
-        photo, depth, _ = self.uploads.files(upload_id)
+        photo, depth, names = self.uploads.files(upload_id)
         key = _key(upload_id, options.to_dict()["depth"], options.shot.focal_mm, options.shot.fov)
-        return self.uploads.cached("inputs" + key, lambda: load_inputs(photo, depth, options))
+        picture, depth_map = self.uploads.cached("inputs" + key, lambda: load_inputs(photo, depth, options))
+        return key, picture, depth_map, names
 
     def preview(self, body: dict) -> dict:
         from ..cli import command_line
@@ -283,12 +276,10 @@ class _Api:
 
         upload_id = str(body.get("photo", ""))
         options = _options(body.get("options", {}))
-        _, _, names = self.uploads.files(upload_id)
-        picture, depth = self.inputs(upload_id, options)
+        inputs_key, picture, depth, names = self.inputs(upload_id, options)
         _, path, safety = plan_cameras(picture, depth, options)
         near = max(1e-3, 0.5 * float(depth.z.min()))
         far = max(near * 10, 50.0 * float(np.percentile(depth.z, 99)))
-        inputs_key = _key(upload_id, options.to_dict()["depth"], options.shot.focal_mm, options.shot.fov)
         small, small_depth, small_source = self.uploads.cached(
             "small" + inputs_key, lambda: _preview_inputs(picture, depth)
         )
