@@ -59,6 +59,17 @@ def world_to_ndc(camera: Camera) -> np.ndarray:
     return projection @ np.linalg.inv(camera.pose) @ world
 
 
+def write_exr(path: Path, header: dict[str, Any], channels: dict[str, np.ndarray]) -> None:
+    """One single-part EXR file; a failure is an :class:`OutputError` naming the file."""
+    import OpenEXR
+
+    try:
+        with OpenEXR.File(header, channels) as file:
+            file.write(str(path))
+    except (OSError, RuntimeError) as exc:
+        raise OutputError(f"{path}: EXR could not be written ({exc})") from None
+
+
 def _imath(matrix: np.ndarray) -> np.ndarray:
     # The OpenEXR binding reads the buffer as-is: a C-contiguous float32 copy of the transpose.
     return np.ascontiguousarray(matrix.T, dtype=np.float32)
@@ -112,8 +123,4 @@ class ExrSequenceSink(SequenceSink):
             "RGBA": np.concatenate([linear, alpha[..., None]], axis=-1).astype(np.float16),
             "Z": np.ascontiguousarray(frame.depth, np.float32),
         }
-        try:
-            with OpenEXR.File(header, channels) as file:
-                file.write(str(path))
-        except (OSError, RuntimeError) as exc:
-            raise OutputError(f"{path}: EXR could not be written ({exc})") from None
+        write_exr(path, header, channels)

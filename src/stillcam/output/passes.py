@@ -56,12 +56,10 @@ class DepthPassSink(SequenceSink):
     def _save(self, path: Path, item: Any) -> None:
         import OpenEXR
 
+        from .exr import write_exr
+
         header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
-        try:
-            with OpenEXR.File(header, {"Z": np.ascontiguousarray(item, np.float32)}) as file:
-                file.write(str(path))
-        except (OSError, RuntimeError) as exc:
-            raise OutputError(f"{path}: EXR could not be written ({exc})") from None
+        write_exr(path, header, {"Z": np.ascontiguousarray(item, np.float32)})
 
 
 class CoveragePassSink(SequenceSink):
