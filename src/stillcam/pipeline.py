@@ -48,7 +48,7 @@ from .output.writers import (
 from .render.frame import Frame, Renderer, RenderSettings, fill_holes
 from .render.registry import get_renderer, renderer_name
 from .safety import Safety, guard, proxy_for
-from .scene.layers import Reach, magnification, reach_of, stride_for
+from .scene.layers import Reach, magnification, reach_of, stride_at
 from .scene.mesh import Scene, SceneSettings, auto_stride, build_scene
 
 _LOG = logging.getLogger("stillcam")
@@ -475,12 +475,12 @@ def scene_for(
     photo would alias (fine detail shimmers as the camera moves), and the texture and the
     build get 4-16x smaller. A given ``reach`` is in the pixels of the photo as passed.
     """
+    scale = magnification(source, cameras, depth.z)  # a median over the depth map: once
     settings = options.scene
     if settings.stride == 0:  # auto: the vertex budget, coarser where the output cannot show it
         budget = auto_stride(picture.width, picture.height)
-        finest = stride_for(source, cameras, depth.z, settings.spacing)
-        settings = replace(settings, stride=max(budget, finest))
-    factor = texture_reduction(magnification(source, cameras, depth.z))
+        settings = replace(settings, stride=max(budget, stride_at(scale, settings.spacing)))
+    factor = texture_reduction(scale)
     if factor > 1:
         width, height = max(2, round(picture.width / factor)), max(2, round(picture.height / factor))
         if reach is not None:

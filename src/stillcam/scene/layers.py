@@ -130,7 +130,11 @@ def stride_for(
     output pixels apart at the largest :func:`magnification` any camera reaches. 1 when some
     camera shows the photo at its own resolution or larger, unless a coarser ``spacing_px``
     than the default asks for a preview."""
-    scale = magnification(source, cameras, z)
+    return stride_at(magnification(source, cameras, z), spacing_px)
+
+
+def stride_at(scale: float, spacing_px: float = SCREEN_SPACING_PX) -> int:
+    """:func:`stride_for` of a known largest ``scale`` (output pixels per photo pixel)."""
     if scale >= 1.0 and spacing_px <= SCREEN_SPACING_PX:
         return 1
     return max(1, math.floor(spacing_px / scale))
