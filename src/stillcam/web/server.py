@@ -34,6 +34,7 @@ import numpy as np
 from .. import __version__
 from ..camera.camera import Camera
 from ..errors import InputError, StillcamError, missing_extra
+from ..output.writers import write_bytes_atomic, write_text_atomic
 from .jobs import JobStore
 
 #: Long side of the photo the preview scene is built from (the browser's mesh and texture).
@@ -118,14 +119,14 @@ class _Uploads:
         upload_id = secrets.token_hex(16)
         folder = self.root / upload_id
         folder.mkdir()
-        (folder / f"photo{_PHOTO_SUFFIX[kind]}").write_bytes(photo)
+        write_bytes_atomic(folder / f"photo{_PHOTO_SUFFIX[kind]}", photo, "uploaded photo")
         if depth is not None:
-            (folder / f"depth{depth_suffix}").write_bytes(depth)
+            write_bytes_atomic(folder / f"depth{depth_suffix}", depth, "uploaded depth file")
         names = {
             "photo": Path(photo_name or "photo").name,
             "depth": Path(depth_name).name if depth_name else None,
         }
-        (folder / "names.json").write_text(json.dumps(names))
+        write_text_atomic(folder / "names.json", json.dumps(names), "upload record")
         return {"id": upload_id, "width": size[0], "height": size[1], "has_depth": depth is not None}
 
     def files(self, upload_id: str) -> tuple[Path, Path | None, dict]:
