@@ -94,3 +94,11 @@ def test_usd_export_names_its_extra_when_missing(monkeypatch, tmp_path: Path):
     monkeypatch.setattr(builtins, "__import__", no_pxr)
     with pytest.raises(MissingExtraError, match=r"stillcam\[usd\]"):
         check_exports([tmp_path / "s.usda"], overwrite=False)
+
+
+def test_an_existing_atlas_is_not_overwritten(tmp_path: Path):
+    from stillcam.errors import OutputError
+
+    (tmp_path / "s.atlas.jpg").write_bytes(b"keep")
+    with pytest.raises(OutputError, match=r"s\.atlas\.jpg: already exists"):
+        check_exports([tmp_path / "s.usda"], overwrite=False)

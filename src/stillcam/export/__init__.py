@@ -31,6 +31,11 @@ EXPORT_FORMATS = {
 }
 
 
+def atlas_path(stage: Path) -> Path:
+    """The texture a USD stage references, written beside it."""
+    return stage.with_name(f"{stage.stem}.atlas.jpg")
+
+
 def check_exports(files: Sequence[str | Path], overwrite: bool) -> list[Path]:
     """Validate export paths before any work: known extension, folder exists and is
     writable, no existing file unless ``overwrite``, no path given twice."""
@@ -47,6 +52,7 @@ def check_exports(files: Sequence[str | Path], overwrite: bool) -> list[Path]:
             from .usd import _import_pxr
 
             _import_pxr()  # the extra's install hint now, not after the render
+            check_destination(atlas_path(path), overwrite, "export")  # written beside the stage
         check_destination(path, overwrite, "export")
     return paths
 

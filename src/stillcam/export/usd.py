@@ -75,9 +75,9 @@ def write_usd(scene: Scene, path: CameraPath, file: str | Path) -> None:
 
     Gf, Sdf, Usd, UsdGeom, UsdShade, Vt = _import_pxr()
     file = Path(file)
-    texture_name = f"{file.stem}.atlas.jpg"
-    jpeg, _ = texture_jpeg(scene.texture)
-    write_bytes_atomic(file.with_name(texture_name), jpeg, "USD texture")
+    from . import atlas_path
+
+    texture_name = atlas_path(file).name
 
     handle, tmp_name = tempfile.mkstemp(prefix=f".{file.stem}.partial-", suffix=file.suffix, dir=file.parent)
     os.close(handle)
@@ -150,6 +150,8 @@ def write_usd(scene: Scene, path: CameraPath, file: str | Path) -> None:
         stage.GetRootLayer().documentation = "stillcam scene and shot camera (docs/delivery.md)"
         stage.GetRootLayer().Save()
         del stage
+        # The atlas last but one, the stage last: a failure before leaves neither behind.
+        write_bytes_atomic(file.with_name(texture_name), texture_jpeg(scene.texture)[0], "USD texture")
         publish(tmp, file)
     except Exception as exc:
         tmp.unlink(missing_ok=True)
