@@ -379,3 +379,10 @@ def test_command_line_parses_back_to_the_same_options():
     assert text.startswith("stillcam render 'my photo.jpg' --depth d.exr --move 'orbit(degrees=12)'")
     args = build_parser().parse_args(shlex.split(text)[1:])
     assert options_from(args) == options and args.output == "shot.mov"
+
+
+@pytest.mark.parametrize("spacing", ["0.5", "100"])
+def test_spacing_out_of_range_is_one_clear_line(tmp_path: Path, photo_files, capsys, spacing):
+    code, err = _run([*_render(*photo_files, tmp_path / "s.mp4"), "--spacing", spacing], capsys)
+    assert code == 2 and err.count("\n") == 1 and "--spacing" in err and "1 to 64" in err
+    assert not (tmp_path / "s.mp4").exists()
