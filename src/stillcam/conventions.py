@@ -29,6 +29,11 @@ FIRST_FRAME: int = 1001
 
 #: OpenCV camera axes -> OpenGL/glTF/USD/Blender camera axes (x right, y up, z backward).
 OPENCV_TO_OPENGL: np.ndarray = np.diag([1.0, -1.0, -1.0, 1.0])
+#: stillcam world / OpenCV camera axes -> glTF world and camera axes (+Y up, cameras look down
+#: -Z); the exports' world (glTF, USD, PLY, EXR headers). Self-inverse: p_gltf = G p.
+GLTF_FROM_OPENCV: np.ndarray = np.diag([1.0, -1.0, -1.0])
+#: OpenCV camera axes -> OpenEXR camera axes (y up, z still forward: left-handed), 4x4.
+EXR_FROM_OPENCV_CAMERA: np.ndarray = np.diag([1.0, -1.0, 1.0, 1.0])
 
 _FPS_ALIASES = {
     "23.976": Fraction(24000, 1001),
@@ -66,6 +71,25 @@ def focal_mm_to_px(focal_mm: float, width: int, height: int) -> float:
 def focal_px_to_mm(focal_px: float, width: int, height: int) -> float:
     """Inverse of :func:`focal_mm_to_px`."""
     return focal_px * FILMBACK_DIAGONAL_MM / math.hypot(width, height)
+
+
+def mm_per_pixel(width: int, height: int) -> float:
+    """Filmback millimetres per pixel of a ``width`` x ``height`` frame (the 35 mm diagonal
+    rule): a focal length, aperture or offset in pixels times this is in mm.
+
+    >>> round(mm_per_pixel(3000, 2000) * 3000, 6)  # a 3:2 frame is 36 mm wide
+    36.0
+    """
+    return FILMBACK_DIAGONAL_MM / math.hypot(width, height)
+
+
+def focal_px_from_fov(fov_degrees: float, width: int) -> float:
+    """Focal length in pixels of a ``width``-pixel frame with a horizontal field of view.
+
+    >>> round(focal_px_from_fov(90.0, 1000), 6)
+    500.0
+    """
+    return width / 2.0 / math.tan(math.radians(fov_degrees) / 2.0)
 
 
 def filmback_mm(width: int, height: int) -> tuple[float, float]:

@@ -16,8 +16,9 @@ from PIL import Image
 from scipy.spatial.transform import Rotation
 
 from stillcam import RenderOptions
+from stillcam.conventions import GLTF_FROM_OPENCV
 from stillcam.example.procedural import example_inputs
-from stillcam.export.gltf import GLTF_FROM_OPENCV, gltf_pose, write_glb, yfov
+from stillcam.export.gltf import gltf_pose, write_glb, yfov
 from stillcam.pipeline import ShotSettings, display_frame, plan_shot
 from stillcam.render import get_renderer
 

@@ -13,11 +13,12 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from stillcam import RenderOptions
+from stillcam.conventions import GLTF_FROM_OPENCV
 from stillcam.errors import InputError, OutputError
 from stillcam.example.procedural import example_inputs
 from stillcam.export import check_exports, write_exports
 from stillcam.export.chan import chan_text
-from stillcam.export.gltf import GLTF_FROM_OPENCV, glb_bytes, gltf_pose, yfov
+from stillcam.export.gltf import glb_bytes, gltf_pose, yfov
 from stillcam.export.ply import ply_bytes
 from stillcam.pipeline import ShotSettings, plan_shot
 

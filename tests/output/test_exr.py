@@ -13,8 +13,8 @@ import pytest
 
 from stillcam import RenderOptions
 from stillcam.camera.camera import Camera
+from stillcam.conventions import GLTF_FROM_OPENCV
 from stillcam.errors import InputError
-from stillcam.export.gltf import GLTF_FROM_OPENCV
 from stillcam.output.colour import OCIO_CONFIG, linear_from_srgb
 from stillcam.pipeline import ShotSettings, demo, demo_inputs, plan_shot, shaded_frame
 from stillcam.render import get_renderer

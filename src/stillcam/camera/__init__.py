@@ -1,6 +1,6 @@
 """Cameras, the move library and camera paths (OpenCV axes; docs/conventions.md)."""
 
-from .camera import Camera, fit_output_camera, look_at, pose_from, rotation_x, rotation_y
+from .camera import Camera, fit_output_camera, look_at, pose_from, rotation_x, rotation_y, rotation_z
 from .moves import (
     MOVES,
     MoveContext,
@@ -50,5 +50,6 @@ __all__ = [
     "pose_from",
     "rotation_x",
     "rotation_y",
+    "rotation_z",
     "subject_depth",
 ]

@@ -126,6 +126,14 @@ def rotation_y(degrees: float) -> np.ndarray:
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
 
+def rotation_z(degrees: float) -> np.ndarray:
+    """(3, 3) rotation about the view axis; positive angles roll the camera clockwise (as seen
+    from behind it), so the horizon turns counter-clockwise on screen."""
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
 def pose_from(rotation: np.ndarray, position: np.ndarray) -> np.ndarray:
     """(4, 4) camera-to-world matrix from a (3, 3) rotation and a (3,) position in metres."""
     pose = np.eye(4)

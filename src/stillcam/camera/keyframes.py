@@ -11,8 +11,7 @@ import numpy as np
 from scipy.interpolate import CubicHermiteSpline
 from scipy.spatial.transform import Rotation, Slerp
 
-from .camera import rotation_x, rotation_y
-from .moves import rotation_z
+from .camera import rotation_x, rotation_y, rotation_z
 from .path import ease
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MoveError
-from .camera import Camera, look_at, pose_from, rotation_x, rotation_y
+from .camera import Camera, look_at, pose_from, rotation_x, rotation_y, rotation_z
 
 
 @dataclass(frozen=True)
@@ -134,14 +134,6 @@ def _spiral(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None])
         ]
     )
     return pose_from(np.eye(3), position), 1.0
-
-
-def rotation_z(degrees: float) -> np.ndarray:
-    """(3, 3) rotation about the view axis; positive angles roll the camera clockwise (as seen
-    from behind it), so the horizon turns counter-clockwise on screen."""
-    a = math.radians(degrees)
-    c, s = math.cos(a), math.sin(a)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
 def _roll(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None]) -> tuple[np.ndarray, float]:

@@ -34,6 +34,7 @@ from pydantic.dataclasses import dataclass
 
 from ..conventions import FIRST_FRAME, focal_mm_to_px, parse_fps
 from ..errors import InputError, MoveError
+from ..io.files import write_text_atomic
 from .camera import Camera, look_at, pose_from
 from .keyframes import (
     eased_times,
@@ -342,8 +343,6 @@ def shot_text(shot: Shot, suffix: str) -> str:
 
 def write_shot_file(shot: Shot, path: str | Path) -> None:
     """Write ``shot`` to ``path`` (temporary file, then rename); YAML or JSON by suffix."""
-    from ..output.writers import write_text_atomic  # output imports camera: import late
-
     path = Path(path)
     write_text_atomic(path, shot_text(shot, path.suffix), "shot file")
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..conventions import FIRST_FRAME, OPENCV_TO_OPENGL
 from ..errors import InputError
+from ..io.files import write_text_atomic
 from .camera import Camera
 from .path import CameraPath
 
@@ -63,8 +64,6 @@ def transforms_dict(path: CameraPath, *, file_pattern: str = "frame.{number}.png
 
 def write_transforms(path: CameraPath, file: str | Path, *, file_pattern: str = "frame.{number}.png") -> None:
     """Write ``path`` as ``transforms.json`` to ``file`` (temporary file, then rename)."""
-    from ..output.writers import write_text_atomic  # output imports camera: import late
-
     text = json.dumps(transforms_dict(path, file_pattern=file_pattern), indent=1) + "\n"
     write_text_atomic(Path(file), text, "cameras")
 

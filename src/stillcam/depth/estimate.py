@@ -29,8 +29,8 @@ import numpy as np
 
 from ..errors import InputError, MissingExtraError, StillcamError, missing_extra
 from ..io.depthfile import RawDepth
+from ..io.files import write_bytes_atomic
 from ..io.image import Picture
-from ..output.writers import write_bytes_atomic
 from .convert import DEFAULT_FAR_M, DEFAULT_NEAR_M, DepthMap, DepthSettings, depth_from_raw
 from .models import ModelSpec, get_model
 from .upsample import bilinear_upsample, snap_upsample

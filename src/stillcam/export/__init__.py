@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..camera.path import CameraPath
 from ..errors import InputError
+from ..io.files import check_destination
 from ..scene.mesh import Scene
 
 EXPORT_FORMATS = {
@@ -39,8 +40,6 @@ def atlas_path(stage: Path) -> Path:
 def check_exports(files: Sequence[str | Path], overwrite: bool) -> list[Path]:
     """Validate export paths before any work: known extension, folder exists and is
     writable, no existing file unless ``overwrite``, no path given twice."""
-    from ..output.writers import check_destination  # output imports export (EXR): import late
-
     paths = [Path(f) for f in files]
     if len(set(paths)) != len(paths):
         raise InputError("the same --export path is given twice")

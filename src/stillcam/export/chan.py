@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..camera.path import CameraPath
+from ..io.files import write_text_atomic
 from .gltf import gltf_pose, yfov
 
 
@@ -40,6 +41,4 @@ def chan_text(path: CameraPath) -> str:
 
 def write_chan(path: CameraPath, file: str | Path) -> None:
     """Write :func:`chan_text` to ``file`` (temporary file, then rename)."""
-    from ..output.writers import write_text_atomic
-
     write_text_atomic(Path(file), chan_text(path), "Nuke camera")

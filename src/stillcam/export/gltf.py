@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from ..camera.path import CameraPath
+from ..conventions import GLTF_FROM_OPENCV
+from ..io.files import write_bytes_atomic
 from ..scene.mesh import Scene
 from ..scene.texture import TEXTURE_MAX
 
-#: stillcam world / OpenCV camera axes -> glTF (and OpenGL camera) axes.
-GLTF_FROM_OPENCV = np.diag([1.0, -1.0, -1.0])
 #: Largest texture side written; bigger atlases are scaled down (viewers and GPUs refuse
 #: textures over 16384 px; 8192 is the safe common limit).
 MAX_TEXTURE_PX = 8192
@@ -215,6 +215,4 @@ def glb_bytes(scene: Scene, path: CameraPath) -> bytes:
 
 def write_glb(scene: Scene, path: CameraPath, file: str | Path) -> None:
     """Write :func:`glb_bytes` to ``file`` (temporary file, then rename)."""
-    from ..output.writers import write_bytes_atomic
-
     write_bytes_atomic(Path(file), glb_bytes(scene, path), "glTF scene")

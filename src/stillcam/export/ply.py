@@ -2,7 +2,7 @@
 or CloudCompare (no texture: each vertex takes the texel under it, so detail between
 vertices is lost; use the ``.glb`` for the textured scene).
 
-Axes as glTF's (+Y up, metres; :data:`stillcam.export.gltf.GLTF_FROM_OPENCV`); both layers,
+Axes as glTF's (+Y up, metres; :data:`stillcam.conventions.GLTF_FROM_OPENCV`); both layers,
 one face list. Written by hand: the format is a text header plus two packed arrays, and no
 maintained PLY library adds anything to that.
 """
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..conventions import GLTF_FROM_OPENCV
+from ..io.files import write_bytes_atomic
 from ..scene.mesh import Scene
 from ..scene.texture import TEXTURE_MAX
-from .gltf import GLTF_FROM_OPENCV
 
 
 def ply_bytes(scene: Scene) -> bytes:
@@ -41,6 +42,4 @@ def ply_bytes(scene: Scene) -> bytes:
 
 def write_ply(scene: Scene, file: str | Path) -> None:
     """Write :func:`ply_bytes` to ``file`` (temporary file, then rename)."""
-    from ..output.writers import write_bytes_atomic
-
     write_bytes_atomic(Path(file), ply_bytes(scene), "PLY mesh")

@@ -20,7 +20,6 @@ stillcam's column-vector matrices).
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -29,10 +28,11 @@ import numpy as np
 
 from ..camera.camera import Camera
 from ..camera.path import CameraPath
-from ..conventions import FILMBACK_DIAGONAL_MM
+from ..conventions import GLTF_FROM_OPENCV, mm_per_pixel
 from ..errors import OutputError, missing_extra
+from ..io.files import publish, write_bytes_atomic
 from ..scene.mesh import Scene
-from .gltf import GLTF_FROM_OPENCV, gltf_pose, texture_jpeg
+from .gltf import gltf_pose, texture_jpeg
 
 #: Stage unit: centimetres.
 METERS_PER_UNIT = 0.01
@@ -41,8 +41,7 @@ CM_PER_M = 1.0 / METERS_PER_UNIT
 
 def lens_mm(camera: Camera) -> dict[str, float]:
     """USD camera lens attributes in mm for ``camera``: focal length, apertures, offsets."""
-    diagonal_px = math.hypot(camera.width, camera.height)
-    mm_per_px = FILMBACK_DIAGONAL_MM / diagonal_px
+    mm_per_px = mm_per_pixel(camera.width, camera.height)
     return {
         "focalLength": camera.fx * mm_per_px,
         "horizontalAperture": camera.width * mm_per_px,
@@ -71,8 +70,6 @@ def _import_pxr():
 def write_usd(scene: Scene, path: CameraPath, file: str | Path) -> None:
     """Write the stage (module docstring) to ``file`` (``.usda`` or ``.usdc``) and its atlas
     beside it, each through a temporary file renamed into place."""
-    from ..output.writers import publish, write_bytes_atomic
-
     Gf, Sdf, Usd, UsdGeom, UsdShade, Vt = _import_pxr()
     file = Path(file)
     from . import atlas_path

@@ -25,15 +25,12 @@ from typing import Any
 import numpy as np
 
 from ..camera.camera import Camera
+from ..conventions import EXR_FROM_OPENCV_CAMERA, GLTF_FROM_OPENCV
 from ..errors import OutputError
-from ..export.gltf import GLTF_FROM_OPENCV
 from ..render.frame import Frame, unpremultiplied
 from .colour import CHROMATICITIES, scene_linear
 from .targets import OutputTarget
 from .writers import OutputSettings, SequenceSink
-
-#: OpenCV camera axes -> OpenEXR camera axes (y up, z still forward: left-handed).
-EXR_FROM_OPENCV_CAMERA = np.diag([1.0, -1.0, 1.0, 1.0])
 
 
 def world_to_camera(camera: Camera) -> np.ndarray:

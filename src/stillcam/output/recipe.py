@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecipeError
-from .writers import write_text_atomic
+from ..io.files import write_text_atomic
 
 RECIPE_FORMAT = 1
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StillcamError
-from ..output.writers import write_text_atomic
+from ..io.files import write_text_atomic
 
 JOB_FILE = "job.json"
 

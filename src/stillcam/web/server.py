@@ -34,7 +34,7 @@ import numpy as np
 from .. import __version__
 from ..camera.camera import Camera
 from ..errors import InputError, StillcamError, missing_extra
-from ..output.writers import write_bytes_atomic, write_text_atomic
+from ..io.files import write_bytes_atomic, write_text_atomic
 from .jobs import JobStore
 
 #: Long side of the photo the preview scene is built from (the browser's mesh and texture).
