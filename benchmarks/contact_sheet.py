@@ -52,9 +52,11 @@ def middlebury_row(width: int) -> np.ndarray:
 def photo_rows(width: int) -> list[np.ndarray]:
     from stillcam import RenderOptions, RenderSettings, get_renderer, load_image
     from stillcam.camera import Camera, MoveContext, build_path, fit_output_camera, subject_depth
+    from stillcam.camera.plan import ShotSettings
     from stillcam.depth import DepthMap
-    from stillcam.pipeline import ShotSettings, display_frame, scene_for
+    from stillcam.output.frames import display_frame
     from stillcam.scene import SceneSettings
+    from stillcam.scene.plan import scene_for
 
     picture = load_image(PHOTO)
     rows = np.linspace(0.0, 1.0, picture.height)[:, None] ** 2
@@ -75,9 +77,11 @@ def photo_rows(width: int) -> list[np.ndarray]:
         SceneSettings(),
     ):
         options = RenderOptions(shot=ShotSettings(size="UHD"), scene=scene_settings)
-        scene = scene_for(picture, depth, source, path.cameras, options)
+        scene = scene_for(picture, depth, source, path.cameras, options.scene)
         renderer = get_renderer(RenderSettings())
-        frames.append(display_frame(renderer, scene, path.cameras[-1], options))
+        frames.append(
+            display_frame(renderer, scene, path.cameras[-1], options.output, fill=options.scene.fills)
+        )
     half = width // 2
     small = [
         cv2.resize(f, (half, round(f.shape[0] * half / f.shape[1])), interpolation=cv2.INTER_AREA)

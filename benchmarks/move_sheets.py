@@ -72,7 +72,9 @@ def top_down(path, scene_points: np.ndarray, subject: np.ndarray) -> np.ndarray:
 def sheet(name: str, move: str, picture, depth) -> tuple[np.ndarray, dict]:
     from stillcam import RenderOptions, ShotSettings, get_renderer
     from stillcam.camera import Camera, fit_output_camera
-    from stillcam.pipeline import display_frame, move_context, plan_shot
+    from stillcam.camera.plan import move_context
+    from stillcam.output.frames import display_frame
+    from stillcam.pipeline import plan_shot
     from stillcam.scene.mesh import unproject
 
     shot = ShotSettings(move=move, size=f"{TILE[0]}x{TILE[1]}", duration=2.0, fps="24", target=TARGET)
@@ -85,7 +87,12 @@ def sheet(name: str, move: str, picture, depth) -> tuple[np.ndarray, dict]:
     if travel[-1] < 0.1 * travel.max():  # swing and lemniscate return to the start: show the far end
         middle = (int(travel.argmax()), "farthest")
     tiles = [
-        _label(display_frame(renderer, scene, path.cameras[i], options)[..., ::-1], f"{name}: {label}")
+        _label(
+            display_frame(renderer, scene, path.cameras[i], options.output, fill=options.scene.fills)[
+                ..., ::-1
+            ],
+            f"{name}: {label}",
+        )
         for i, label in ((0, "first"), middle, (n - 1, "last"))
     ]
     source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
@@ -102,7 +109,8 @@ def sheet(name: str, move: str, picture, depth) -> tuple[np.ndarray, dict]:
 
 def main() -> None:
     from stillcam import MOVES
-    from stillcam.pipeline import RenderOptions, demo_inputs
+    from stillcam.options import RenderOptions
+    from stillcam.pipeline import demo_inputs
 
     picture, depth, _ = demo_inputs(f"{TILE[0] * 2}x{TILE[1] * 2}", RenderOptions())
     OUT.mkdir(parents=True, exist_ok=True)

@@ -45,9 +45,8 @@ def write_ramp_depth(photo: Path, path: Path) -> None:
 
 
 def measure_render_only(photo: Path, depth: Path, frames: int) -> dict:
-    from stillcam import RenderOptions, RenderSettings, get_renderer, load_inputs, plan_shot
+    from stillcam import RenderOptions, RenderSettings, ShotSettings, get_renderer, load_inputs, plan_shot
     from stillcam.depth import DepthSettings
-    from stillcam.pipeline import ShotSettings
 
     options = RenderOptions(
         shot=ShotSettings(move="dolly-in", size="UHD", duration=4.0, fps="24"),

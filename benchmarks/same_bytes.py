@@ -20,6 +20,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from middlebury import fill_unknown
 from stillcam_run import run_stillcam, save_results
 
@@ -42,18 +43,53 @@ def cases(work: Path) -> dict[str, tuple[list[str], str]]:
     found = {
         "demo video": (["demo", "-o", str(work / "demo.mp4"), "--quiet"], "demo.mp4"),
         "demo exr + glb": (
-            ["demo", "--example-size", "480x270", "--duration", "0.5", "-o", str(work / "d.####.exr"),
-             "--export", str(work / "d.glb"), "--pass", "depth", "--quiet"],
+            [
+                "demo",
+                "--example-size",
+                "480x270",
+                "--duration",
+                "0.5",
+                "-o",
+                str(work / "d.####.exr"),
+                "--export",
+                str(work / "d.glb"),
+                "--pass",
+                "depth",
+                "--quiet",
+            ],
             "d.*",
         ),
     }
     if DATA.is_dir():
         disparity = work / "disp2.npy"  # pixels; the unknowns (0) filled as the quality benchmark does
         np.save(disparity, fill_unknown(cv2.imread(str(DATA / "disp2.png"), cv2.IMREAD_UNCHANGED) / 4.0))
-        mb = ["--depth", str(disparity), "--depth-kind", "disparity", "--baseline", "0.16", "--focal-mm", "35"]
+        mb = [
+            "--depth",
+            str(disparity),
+            "--depth-kind",
+            "disparity",
+            "--baseline",
+            "0.16",
+            "--focal-mm",
+            "35",
+        ]
         found["middlebury UHD png"] = (
-            ["render", str(DATA / "im2.png"), *mb, "--move", "orbit", "--set", "degrees=6",
-             "--duration", "0.25", "--size", "UHD", "-o", str(work / "mb.####.png"), "--quiet"],
+            [
+                "render",
+                str(DATA / "im2.png"),
+                *mb,
+                "--move",
+                "orbit",
+                "--set",
+                "degrees=6",
+                "--duration",
+                "0.25",
+                "--size",
+                "UHD",
+                "-o",
+                str(work / "mb.####.png"),
+                "--quiet",
+            ],
             "mb.*.png",
         )
         found["middlebury glb"] = (

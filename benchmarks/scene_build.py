@@ -52,8 +52,8 @@ def main() -> int:
     from stillcam import RenderOptions, load_image
     from stillcam.camera import Camera, MoveContext, build_path, fit_output_camera, subject_depth
     from stillcam.depth import DepthMap
-    from stillcam.pipeline import scene_for
     from stillcam.scene.layers import reach_of
+    from stillcam.scene.plan import scene_for
 
     picture = load_image(PHOTO)
     z = synthetic_depth(picture.width, picture.height)
@@ -66,11 +66,11 @@ def main() -> int:
         "orbit", {"degrees": 10.0}, MoveContext(start, subject_depth(z)), duration_s=4.0, fps=Fraction(24)
     )
     options = RenderOptions()
-    scene_for(picture, depth, source, path.cameras, options)  # warm up caches and imports
+    scene_for(picture, depth, source, path.cameras, options.scene)  # warm up caches and imports
     times = []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        scene = scene_for(picture, depth, source, path.cameras, options)
+        scene = scene_for(picture, depth, source, path.cameras, options.scene)
         times.append(time.perf_counter() - t0)
     reach = reach_of(source, path.cameras, z)
     result = {

@@ -56,8 +56,7 @@ PREVIEW_SPACING = 8.0
 
 
 def _options(size: str, seconds: float, spacing: float | None = None):
-    from stillcam import RenderOptions
-    from stillcam.pipeline import ShotSettings
+    from stillcam import RenderOptions, ShotSettings
     from stillcam.scene import SceneSettings
 
     scene = SceneSettings() if spacing is None else SceneSettings(spacing=spacing)
@@ -71,7 +70,8 @@ def render_times(
     from dataclasses import replace
 
     from stillcam import get_renderer
-    from stillcam.pipeline import display_frame, plan_shot
+    from stillcam.output.frames import display_frame
+    from stillcam.pipeline import plan_shot
 
     options = _options(size, 4.0, spacing)
     options = replace(options, render=replace(options.render, renderer=renderer_name))
@@ -80,13 +80,13 @@ def render_times(
     build = time.perf_counter() - start
     renderer = get_renderer(options.render)
     renderer.render(scene, path.cameras[0])  # compile / warm up
-    display_frame(renderer, scene, path.cameras[0], options)
+    display_frame(renderer, scene, path.cameras[0], options.output, fill=options.scene.fills)
     render, display = [], []
     for camera in path.cameras[:: max(1, len(path) // frames)][:frames]:
         t0 = time.perf_counter()
         renderer.render(scene, camera)
         t1 = time.perf_counter()
-        display_frame(renderer, scene, camera, options)
+        display_frame(renderer, scene, camera, options.output, fill=options.scene.fills)
         display.append(time.perf_counter() - t1)
         render.append(t1 - t0)
     return {

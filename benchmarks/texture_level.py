@@ -33,10 +33,11 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 def quality() -> list[dict]:
     import cv2
 
-    import stillcam.pipeline as pipeline
-    from stillcam import RenderOptions, get_renderer, load_image
+    import stillcam.scene.plan as scene_plan
+    from stillcam import RenderOptions, ShotSettings, get_renderer, load_image
     from stillcam.camera import Camera, fit_output_camera
     from stillcam.depth import DepthMap
+    from stillcam.output.frames import display_frame
 
     picture = load_image(PHOTO_12MP)
     depth = DepthMap(np.full((picture.height, picture.width), 5.0, np.float32), "flat wall", "-")
@@ -45,40 +46,49 @@ def quality() -> list[dict]:
     for width in (1920, 1064):
         height = round(width * picture.height / picture.width)
         camera = fit_output_camera(source, width, height)
-        options = RenderOptions(shot=pipeline.ShotSettings(size=f"{width}x{height}"))
+        options = RenderOptions(shot=ShotSettings(size=f"{width}x{height}"))
         ideal = cv2.resize(picture.pixels, (camera.width, camera.height), interpolation=cv2.INTER_AREA)
         row = {"output": f"{width}x{height}", "scale": width / picture.width}
         for label, limit in (("with", 4), ("without", 1)):
-            pipeline.MAX_TEXTURE_REDUCTION = limit
-            scene = pipeline.scene_for(picture, depth, source, [camera], options)
-            frame = pipeline.display_frame(get_renderer(options.render), scene, camera, options) / 255.0
+            scene_plan.MAX_TEXTURE_REDUCTION = limit
+            scene = scene_plan.scene_for(picture, depth, source, [camera], options.scene)
+            frame = (
+                display_frame(
+                    get_renderer(options.render), scene, camera, options.output, fill=options.scene.fills
+                )
+                / 255.0
+            )
             row[f"psnr_{label}_db"] = _psnr(frame, ideal)
-        pipeline.MAX_TEXTURE_REDUCTION = 4
+        scene_plan.MAX_TEXTURE_REDUCTION = 4
         rows.append(row)
     return rows
 
 
 def speed() -> list[dict]:
     import stillcam.pipeline as pipeline
+    import stillcam.scene.plan as scene_plan
     from stillcam import get_renderer
+    from stillcam.output.frames import display_frame
 
     picture, depth = _inputs(PHOTO_12MP)
     rows = []
     for spacing in (PREVIEW_SPACING, None):
         built = {}
         for label, limit in (("with", 4), ("without", 1)):
-            pipeline.MAX_TEXTURE_REDUCTION = limit
+            scene_plan.MAX_TEXTURE_REDUCTION = limit
             options = _options("HD", 4.0, spacing)
             scene, path, _ = pipeline.plan_shot(picture, depth, options)
             renderer = get_renderer(options.render)
-            pipeline.display_frame(renderer, scene, path.cameras[0], options)  # warm up
+            display_frame(
+                renderer, scene, path.cameras[0], options.output, fill=options.scene.fills
+            )  # warm up
             built[label] = (scene, path, options, renderer)
-        pipeline.MAX_TEXTURE_REDUCTION = 4
+        scene_plan.MAX_TEXTURE_REDUCTION = 4
         times: dict[str, list[float]] = {"with": [], "without": []}
         for index in range(0, 96, 4):
             for label, (scene, path, options, renderer) in built.items():
                 start = time.perf_counter()
-                pipeline.display_frame(renderer, scene, path.cameras[index], options)
+                display_frame(renderer, scene, path.cameras[index], options.output, fill=options.scene.fills)
                 times[label].append(time.perf_counter() - start)
         row = {"mesh": f"spacing {spacing or 2.5:g}"}
         for label in built:

@@ -86,9 +86,8 @@ def depthflow_fps(python: Path, image: Path, depth: Path, width: int, height: in
 
 
 def stillcam_fps(image: Path, depth: Path, width: int, height: int, frames: int) -> float:
-    from stillcam import RenderOptions, get_renderer, load_inputs, plan_shot
+    from stillcam import RenderOptions, ShotSettings, get_renderer, load_inputs, plan_shot
     from stillcam.depth import DepthSettings
-    from stillcam.pipeline import ShotSettings
 
     options = RenderOptions(
         shot=ShotSettings(

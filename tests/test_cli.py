@@ -226,7 +226,9 @@ def test_traceback_free_in_a_real_process(tmp_path: Path):
 
 def test_target_picks_the_subject_the_moves_frame(small_example):
     from stillcam.camera import Camera, fit_output_camera
-    from stillcam.pipeline import RenderOptions, ShotSettings, move_context, plan_shot
+    from stillcam.camera.plan import ShotSettings, move_context
+    from stillcam.options import RenderOptions
+    from stillcam.pipeline import plan_shot
     from stillcam.render.frame import project_vertices
 
     picture, depth = small_example
@@ -277,7 +279,7 @@ def test_a_shot_file_renders_what_the_move_expression_does(tmp_path: Path, photo
     first, second = _decoded(tmp_path / "e.mp4"), _decoded(tmp_path / "f.mp4")
     assert len(first) == 5 and all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
     recipe = json.loads((tmp_path / "f.recipe.json").read_text())
-    assert recipe["inputs"]["path"]["sha256"] and recipe["options"]["shot"]["path"] == str(shot)
+    assert recipe["inputs"]["camera_file"]["sha256"] and recipe["options"]["shot"]["camera_file"] == str(shot)
     shot.write_text(shot.read_text().replace("seed: 5", "seed: 6"))
     code, err = _run(["rerender", str(tmp_path / "f.recipe.json"), "-o", str(tmp_path / "g.mp4")], capsys)
     assert code == 2 and "camera file" in err and "changed" in err
@@ -364,11 +366,11 @@ def test_command_line_parses_back_to_the_same_options():
     import shlex
     from dataclasses import replace
 
-    from stillcam import RenderOptions
-    from stillcam.cli import build_parser, command_line, options_from
-    from stillcam.pipeline import ShotSettings
+    from stillcam import RenderOptions, ShotSettings
+    from stillcam.cli import build_parser, options_from
+    from stillcam.options import command_line
 
-    shot = ShotSettings(move="orbit(degrees=12)", size="UHD", fps="23.976", params=("a=1",))
+    shot = ShotSettings(move="orbit(degrees=12)", size="UHD", fps="23.976", params=("degrees=8",))
     options = RenderOptions(shot=shot)
     options = replace(
         options,

@@ -8,8 +8,10 @@ import pytest
 from helpers import psnr
 from stillcam import RenderOptions
 from stillcam.camera import fit_output_camera
-from stillcam.pipeline import ShotSettings, scene_for, texture_reduction
+from stillcam.camera.plan import ShotSettings
+from stillcam.output.frames import display_frame
 from stillcam.render import RenderSettings, get_renderer
+from stillcam.scene.plan import scene_for, texture_reduction
 
 
 @pytest.mark.parametrize(
@@ -25,7 +27,7 @@ def test_reduced_texture_aliases_less(monkeypatch):
     sampling of the full photo picks 4 of every 16 and aliases."""
     import cv2
 
-    import stillcam.pipeline as pipeline
+    import stillcam.scene.plan as scene_plan
     from stillcam.camera import Camera
     from stillcam.depth import DepthMap
     from stillcam.io.image import picture_from_array
@@ -38,11 +40,15 @@ def test_reduced_texture_aliases_less(monkeypatch):
     options = RenderOptions(shot=ShotSettings(size="320x180"))
     ideal = cv2.resize(picture.pixels, (320, 180), interpolation=cv2.INTER_AREA)
     renderer = get_renderer(RenderSettings("cpu"))
-    reduced = scene_for(picture, depth, source, [camera], options)
-    monkeypatch.setattr(pipeline, "MAX_TEXTURE_REDUCTION", 1)
-    full = scene_for(picture, depth, source, [camera], options)
+    reduced = scene_for(picture, depth, source, [camera], options.scene)
+    monkeypatch.setattr(scene_plan, "MAX_TEXTURE_REDUCTION", 1)
+    full = scene_for(picture, depth, source, [camera], options.scene)
     assert (reduced.camera.width, full.camera.width) == (320, 1280)  # built from a 4x smaller photo
-    filtered = psnr(pipeline.display_frame(renderer, reduced, camera, options) / 255.0, ideal)
-    aliased = psnr(pipeline.display_frame(renderer, full, camera, options) / 255.0, ideal)
+    filtered = psnr(
+        display_frame(renderer, reduced, camera, options.output, fill=options.scene.fills) / 255.0, ideal
+    )
+    aliased = psnr(
+        display_frame(renderer, full, camera, options.output, fill=options.scene.fills) / 255.0, ideal
+    )
     # Measured: 58.9 dB against 18.0 dB.
     assert filtered > 40 and filtered > aliased + 10, (filtered, aliased)

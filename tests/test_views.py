@@ -51,8 +51,11 @@ def test_size_option_and_unknown_options():
 
 @pytest.mark.parametrize("move", ["dolly-in", "orbit", "crane", "truck", "dolly-zoom"])
 def test_fraction_moves_look_the_same_whatever_the_depth_scale(move):
+    from stillcam.camera.plan import ShotSettings
     from stillcam.depth import DepthMap
-    from stillcam.pipeline import RenderOptions, ShotSettings, display_frame, plan_shot
+    from stillcam.options import RenderOptions
+    from stillcam.output.frames import display_frame
+    from stillcam.pipeline import plan_shot
     from stillcam.render import RenderSettings, get_renderer
 
     picture, depth = example_inputs(160, 90)
@@ -62,6 +65,10 @@ def test_fraction_moves_look_the_same_whatever_the_depth_scale(move):
     for scale in (1.0, 10.0):
         scaled = DepthMap(depth.z * np.float32(scale), "scaled", "-")
         scene, path, _ = plan_shot(picture, scaled, options)
-        frames.append(display_frame(renderer, scene, path.cameras[-1], options).astype(int))
+        frames.append(
+            display_frame(renderer, scene, path.cameras[-1], options.output, fill=options.scene.fills).astype(
+                int
+            )
+        )
     # Same frames within rounding: at most 1 level on 99.9 % of the pixels.
     assert (np.abs(frames[0] - frames[1]).max(axis=2) <= 1).mean() >= 0.999

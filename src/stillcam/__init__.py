@@ -13,20 +13,23 @@ Conventions (axes, units, what depth means): docs/conventions.md.
 
 from ._version import __version__
 from .camera import MOVES, Camera, CameraPath, build_path, get_move
+from .camera.plan import ShotSettings
 from .depth import DepthMap, DepthSettings
 from .errors import (
     DepthError,
     ImageError,
     InputError,
     MissingExtraError,
+    ModelUnavailableError,
     MoveError,
     OutputError,
     RecipeError,
     StillcamError,
 )
 from .io import Picture, load_image
+from .options import RenderOptions
 from .output import OutputSettings, Recipe
-from .pipeline import RenderOptions, ShotSettings, demo, load_inputs, plan_shot, render, rerender
+from .pipeline import demo, load_inputs, plan_shot, render, rerender
 from .render import Frame, Renderer, RenderSettings, get_renderer
 from .scene import Scene, SceneSettings, build_scene
 from .views import render_views
@@ -42,6 +45,7 @@ __all__ = [
     "InputError",
     "MOVES",
     "MissingExtraError",
+    "ModelUnavailableError",
     "MoveError",
     "OutputError",
     "OutputSettings",

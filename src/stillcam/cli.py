@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import shlex
 import sys
 import types
 import typing
@@ -16,18 +15,10 @@ from typing import Any, Literal, get_args, get_origin
 from ._version import __version__
 from .camera.moves import MOVES
 from .errors import InputError, StillcamError
-from .pipeline import _SECTIONS, RenderOptions
+from .options import SECTION_TITLES, SECTIONS, RenderOptions, flag
 
 #: The demo's default move: framed on the example's subject, safe for the motion guard.
 DEMO_MOVE = "orbit(degrees=12)"
-
-_SECTION_TITLES = {
-    "shot": "move and frame",
-    "depth": "depth interpretation",
-    "scene": "scene (mesh)",
-    "render": "rendering",
-    "output": "encoding",
-}
 
 
 def _parse_triple(text: str) -> tuple[float, float, float]:
@@ -42,7 +33,6 @@ def _parse_triple(text: str) -> tuple[float, float, float]:
 
 def _argument(f: dataclasses.Field, hint: Any) -> tuple[str, dict[str, Any]]:
     """argparse flag and keyword arguments for one dataclass field."""
-    flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))
     kwargs: dict[str, Any] = {"dest": f.name, "help": f.metadata.get("help", "")}
     if "metavar" in f.metadata:
         kwargs["metavar"] = f.metadata["metavar"]
@@ -53,12 +43,12 @@ def _argument(f: dataclasses.Field, hint: Any) -> tuple[str, dict[str, Any]]:
     if hint is bool:
         kwargs.update(action=argparse.BooleanOptionalAction, default=f.default)
         kwargs["help"] += f" (default: {'on' if f.default else 'off'})"
-        return flag, kwargs
+        return flag(f), kwargs
     if origin is Literal:
         kwargs.update(choices=list(args), type=type(args[0]))
     elif origin is tuple and args[-1] is Ellipsis:
         kwargs.update(action="append", default=[])
-        return flag, kwargs
+        return flag(f), kwargs
     elif origin is tuple:
         kwargs.update(type=_parse_triple, metavar="R,G,B")
     else:
@@ -67,49 +57,22 @@ def _argument(f: dataclasses.Field, hint: Any) -> tuple[str, dict[str, Any]]:
     if f.default is not None and f.default != ():
         shown = ",".join(map(str, f.default)) if isinstance(f.default, tuple) else f.default
         kwargs["help"] += f" (default: {shown})"
-    return flag, kwargs
+    return flag(f), kwargs
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     """Add every :class:`RenderOptions` field as a flag, grouped by stage."""
-    for name, section in _SECTIONS.items():
-        group = parser.add_argument_group(_SECTION_TITLES[name])
+    for name, section in SECTIONS.items():
+        group = parser.add_argument_group(SECTION_TITLES[name])
         hints = typing.get_type_hints(section)
         for f in dataclasses.fields(section):
-            flag, kwargs = _argument(f, hints[f.name])
-            group.add_argument(flag, **kwargs)
-
-
-def command_line(options: RenderOptions, photo: str, depth: str | None, output: str) -> str:
-    """The ``stillcam render`` command that renders ``options`` (only options that differ from
-    their defaults are written); :func:`options_from` of its parse gives ``options`` back."""
-    words = ["stillcam", "render", photo]
-    if depth:
-        words += ["--depth", depth]
-    for name, section in _SECTIONS.items():
-        hints = typing.get_type_hints(section)
-        values = getattr(options, name)
-        for f in dataclasses.fields(section):
-            value = getattr(values, f.name)
-            if value == f.default:
-                continue
-            flag, _ = _argument(f, hints[f.name])
-            if isinstance(value, bool):
-                words.append(flag if value else "--no-" + flag[2:])
-            elif isinstance(value, tuple) and hints[f.name] != tuple[float, float, float]:
-                for item in value:
-                    words += [flag, str(item)]
-            elif isinstance(value, tuple):
-                words += [flag, ",".join(f"{v:g}" for v in value)]
-            else:
-                words += [flag, str(value)]
-    words += ["-o", output]
-    return " ".join(shlex.quote(w) for w in words)
+            option, kwargs = _argument(f, hints[f.name])
+            group.add_argument(option, **kwargs)
 
 
 def options_from(namespace: argparse.Namespace) -> RenderOptions:
     """Build :class:`RenderOptions` from parsed arguments."""
-    names = [f.name for section in _SECTIONS.values() for f in dataclasses.fields(section)]
+    names = [f.name for section in SECTIONS.values() for f in dataclasses.fields(section)]
     return RenderOptions.from_fields({name: getattr(namespace, name) for name in names})
 
 

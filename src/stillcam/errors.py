@@ -9,7 +9,8 @@
     │   ├── MoveError             unknown move or move parameter, bad parameter value
     │   └── RecipeError           a recipe that is unreadable or whose inputs changed
     ├── OutputError (exit 1)      an output cannot be written (exists, unwritable, encoder)
-    └── MissingExtraError (exit 1) an optional part is not installed; says what to install
+    ├── MissingExtraError (exit 1) an optional part is not installed; says what to install
+    └── ModelUnavailableError (exit 1) a model's weights are neither on disk nor downloadable
 
 Every message says what was wrong and how to fix it, in one line.
 """
@@ -53,6 +54,12 @@ class OutputError(StillcamError, OSError):
 
 class MissingExtraError(StillcamError, ImportError):
     """An optional dependency is missing; the message names the pip extra to install."""
+
+    exit_code = 1
+
+
+class ModelUnavailableError(StillcamError):
+    """A model's weights are neither on disk nor downloadable; says where to get them (exit 1)."""
 
     exit_code = 1
 

@@ -28,7 +28,8 @@ from .camera.camera import Camera
 from .camera.path import CameraPath
 from .depth.convert import DepthMap
 from .io.image import Picture, picture_from_array
-from .render.frame import Renderer
+from .render.frame import Renderer, RenderSettings
+from .render.registry import get_renderer
 from .scene.mesh import Scene, SceneSettings, build_scene
 
 PROXY_WIDTH = 320
@@ -37,6 +38,9 @@ MAX_CHECKED_FRAMES = 48
 CLEARANCE = 0.05  # the camera must stay this fraction of a surface's depth in front of it
 NEAR_RATIO = 0.2  # ... and no surface may come nearer than this x the photo's nearest depth
 BISECTIONS = 8
+#: The proxy is rendered by the cpu backend whatever --renderer says: its findings (and so a
+#: --safe clamp) must not depend on the backend, and the proxy is tiny.
+PROXY_RENDER = RenderSettings(renderer="cpu")
 
 
 @dataclass(frozen=True)
@@ -126,9 +130,7 @@ def _checked(path: CameraPath) -> list[int]:
 
 def check_path(proxy: Proxy, path: CameraPath) -> tuple[float, int, int | None]:
     """(largest reveal, its frame number, first colliding frame number or None) of ``path``."""
-    from .render.cpu import CpuRenderer
-
-    renderer = CpuRenderer()  # one renderer: its buffers are reused frame to frame
+    renderer = get_renderer(PROXY_RENDER)  # one renderer: its buffers are reused frame to frame
     reveal, worst, collision = 0.0, path.first_frame, None
     baseline = _look(proxy, path.cameras[0], renderer)[0]  # the proxy's own seams at depth edges
     for index in _checked(path):

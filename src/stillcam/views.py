@@ -1,7 +1,8 @@
 """``render_views``: the evaluation entry point (arrays in, arrays out).
 
-It uses exactly the scene building and rendering of the CLI (``pipeline.scene_for`` and the
-renderer registry); only the inputs (arrays, OpenCV intrinsics and poses) differ.
+It uses exactly the scene building and rendering of the CLI (``scene.plan.scene_for``, the
+renderer registry and ``output.frames.display_frame``); only the inputs (arrays, OpenCV
+intrinsics and poses) differ.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from .depth.convert import DepthMap
 from .errors import DepthError, InputError
 from .io.hashing import sha256_array
 from .io.image import picture_from_array
-from .pipeline import RenderOptions, display_frame, scene_for
+from .options import RenderOptions
+from .output.frames import display_frame
 from .render.registry import get_renderer
+from .scene.plan import scene_for
 
 
 def _check_arrays(image: np.ndarray, depth: np.ndarray, K: np.ndarray) -> None:
@@ -71,7 +74,7 @@ def render_views(
     start = source if size is None else fit_output_camera(source, int(size[0]), int(size[1]))
     cameras = [start.with_pose(np.asarray(pose, np.float64)) for pose in poses]
     picture = picture_from_array(image)
-    scene = scene_for(picture, DepthMap(depth, "array", sha256_array(depth)), source, cameras, settings)
+    scene = scene_for(picture, DepthMap(depth, "array", sha256_array(depth)), source, cameras, settings.scene)
     renderer = get_renderer(settings.render)
-    settings = dataclasses.replace(settings, output=dataclasses.replace(settings.output, bit_depth=8))
-    return [display_frame(renderer, scene, camera, settings) for camera in cameras]
+    output = dataclasses.replace(settings.output, bit_depth=8)
+    return [display_frame(renderer, scene, camera, output, fill=settings.scene.fills) for camera in cameras]

@@ -146,9 +146,8 @@ def test_each_architecture_runs_photo_to_depth(name, tiny_models, small_example)
 
 @pytest.mark.parametrize("name", list(BUILDERS))
 def test_each_architecture_renders_three_frames(name, tiny_models, photo_files, tmp_path):
-    from stillcam import RenderOptions
+    from stillcam import RenderOptions, ShotSettings, render
     from stillcam.depth import DepthSettings
-    from stillcam.pipeline import ShotSettings, render
 
     options = RenderOptions(
         shot=ShotSettings(move="orbit", size="64x36", duration=0.25, fps="12"),
@@ -164,20 +163,19 @@ def test_a_model_focal_length_is_used_only_without_exif_or_user_focal(small_exam
     from dataclasses import replace
 
     from stillcam import RenderOptions
-    from stillcam.depth.estimate import Estimate
-    from stillcam.pipeline import _estimated
+    from stillcam.depth.estimate import Estimate, depth_map_of, with_model_lens
 
     picture = replace(small_example[0], focal_source="default")
     inverse = np.ones((picture.height, picture.width), np.float32)
     estimate = Estimate(inverse, True, 60.0, "depth-pro", "x", tmp_path / "c.npy", "0")
-    updated, depth = _estimated(picture, estimate, RenderOptions())
+    updated, depth = with_model_lens(picture, estimate), depth_map_of(estimate, RenderOptions().depth)
     assert depth.metric and depth.origin["model"] == "depth-pro"
     from stillcam.camera import Camera
 
     hfov = Camera.from_focal_mm(picture.width, picture.height, updated.focal_mm).hfov_degrees
     assert updated.focal_source == "model:depth-pro" and hfov == pytest.approx(60.0)
     exif = replace(picture, focal_source="exif")
-    assert _estimated(exif, estimate, RenderOptions())[0].focal_mm == picture.focal_mm
+    assert with_model_lens(exif, estimate).focal_mm == picture.focal_mm
 
 
 def test_depth_anything_photo_to_frames_and_rerender_without_the_model(tiny_models, photo_files, tmp_path):
@@ -303,8 +301,7 @@ def test_an_entry_point_plugin_is_listed_and_runs(monkeypatch, small_example):
 
 
 def test_model_problems_are_reported_before_the_photo_is_decoded(tmp_path, monkeypatch):
-    from stillcam import pipeline
-    from stillcam.pipeline import RenderOptions
+    from stillcam import RenderOptions, pipeline
 
     def no_decoding(*args, **kwargs):
         raise AssertionError("the photo was decoded before the model was checked")

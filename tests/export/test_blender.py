@@ -16,10 +16,12 @@ from PIL import Image
 from scipy.spatial.transform import Rotation
 
 from stillcam import RenderOptions
+from stillcam.camera.plan import ShotSettings
 from stillcam.conventions import GLTF_FROM_OPENCV
 from stillcam.example.procedural import example_inputs
 from stillcam.export.gltf import gltf_pose, write_glb, yfov
-from stillcam.pipeline import ShotSettings, display_frame, plan_shot
+from stillcam.output.frames import display_frame
+from stillcam.pipeline import plan_shot
 from stillcam.render import get_renderer
 
 pytestmark = [
@@ -46,7 +48,9 @@ def blender_run(tmp_path_factory):
     assert len(path) == FRAMES and path.fps == Fraction(24)
     write_glb(scene, path, folder / "shot.glb")
     middle = FRAMES // 2
-    ours = display_frame(get_renderer(options.render), scene, path.cameras[middle], options)
+    ours = display_frame(
+        get_renderer(options.render), scene, path.cameras[middle], options.output, fill=options.scene.fills
+    )
     request = {
         "glb": str(folder / "shot.glb"),
         "frames": list(range(FRAMES)),

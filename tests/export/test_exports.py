@@ -13,6 +13,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from stillcam import RenderOptions
+from stillcam.camera.plan import ShotSettings
 from stillcam.conventions import GLTF_FROM_OPENCV
 from stillcam.errors import InputError, OutputError
 from stillcam.example.procedural import example_inputs
@@ -20,7 +21,7 @@ from stillcam.export import check_exports, write_exports
 from stillcam.export.chan import chan_text
 from stillcam.export.gltf import glb_bytes, gltf_pose, yfov
 from stillcam.export.ply import ply_bytes
-from stillcam.pipeline import ShotSettings, plan_shot
+from stillcam.pipeline import plan_shot
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = ROOT / "build" / "ci-node" / "node_modules" / "gltf-validator"

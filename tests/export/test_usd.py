@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from stillcam import RenderOptions
+from stillcam.camera.plan import ShotSettings
 from stillcam.conventions import GLTF_FROM_OPENCV
 from stillcam.errors import MissingExtraError
 from stillcam.example.procedural import example_inputs
 from stillcam.export import check_exports
 from stillcam.export.gltf import yfov
-from stillcam.pipeline import ShotSettings, plan_shot
+from stillcam.pipeline import plan_shot
 from stillcam.render.frame import project_vertices
 
 pxr = pytest.importorskip("pxr", reason="usd-core not installed (extra 'usd')")

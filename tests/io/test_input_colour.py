@@ -58,7 +58,7 @@ def test_unreadable_profile_is_assumed_srgb_with_a_warning(caplog):
 def test_the_recipe_records_the_photos_colour(tmp_path: Path):
     import json
 
-    from stillcam.pipeline import RenderOptions, ShotSettings, render
+    from stillcam import RenderOptions, ShotSettings, render
 
     photo = _photo(tmp_path / "p3.jpg", P3, display_p3_icc())
     np.save(tmp_path / "d.npy", np.full((8, 24), 2.0, np.float32))

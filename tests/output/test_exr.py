@@ -13,10 +13,12 @@ import pytest
 
 from stillcam import RenderOptions
 from stillcam.camera.camera import Camera
+from stillcam.camera.plan import ShotSettings
 from stillcam.conventions import GLTF_FROM_OPENCV
 from stillcam.errors import InputError
 from stillcam.output.colour import OCIO_CONFIG, linear_from_srgb
-from stillcam.pipeline import ShotSettings, demo, demo_inputs, plan_shot, shaded_frame
+from stillcam.output.frames import shaded_frame
+from stillcam.pipeline import demo, demo_inputs, plan_shot
 from stillcam.render import get_renderer
 
 SIZE = "160x90"
@@ -77,7 +79,7 @@ def test_exr_z_and_camera_attributes_project_the_scene_onto_its_pixels(exr_and_p
     picture, depth, _ = demo_inputs(SIZE, options)
     scene, path, _ = plan_shot(picture, depth, options)
     camera: Camera = path.cameras[2]
-    frame = shaded_frame(get_renderer(options.render), scene, camera, options)
+    frame = shaded_frame(get_renderer(options.render), scene, camera, fill=options.scene.fills)
     np.testing.assert_array_equal(channels["Z"], frame.depth)
     # Unproject some pixels with their Z, move them to the exports' world (glTF axes), and
     # check that the file's matrices (Imath row-vector layout) send them back to those pixels.

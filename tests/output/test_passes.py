@@ -9,10 +9,12 @@ import OpenEXR
 import pytest
 
 from stillcam import RenderOptions
+from stillcam.camera.plan import ShotSettings
 from stillcam.errors import InputError, OutputError
+from stillcam.output.frames import shaded_frame
 from stillcam.output.passes import pass_target
 from stillcam.output.targets import parse_output
-from stillcam.pipeline import ShotSettings, demo, demo_inputs, plan_shot, shaded_frame
+from stillcam.pipeline import demo, demo_inputs, plan_shot
 from stillcam.render import get_renderer
 
 SIZE = "160x90"
@@ -54,7 +56,7 @@ def test_coverage_is_the_photos_own_pixels_and_depth_the_frames(tmp_path: Path):
     assert last[45, 80] == 255 and last[5, 5] == 0
     picture, depth, _ = demo_inputs(SIZE, options)
     scene, path, _ = plan_shot(picture, depth, options)
-    want = shaded_frame(get_renderer(options.render), scene, path.cameras[3], options).depth
+    want = shaded_frame(get_renderer(options.render), scene, path.cameras[3], fill=options.scene.fills).depth
     with OpenEXR.File(str(tmp_path / "shot.depth.1004.exr"), separate_channels=True) as file:
         np.testing.assert_array_equal(np.array(file.channels()["Z"].pixels), want)
 

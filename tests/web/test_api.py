@@ -14,9 +14,10 @@ import pytest
 from PIL import Image
 
 from stillcam import RenderOptions
+from stillcam.camera.plan import ShotSettings
 from stillcam.conventions import DEFAULT_FOCAL_MM
 from stillcam.example.procedural import example_inputs
-from stillcam.pipeline import ShotSettings, plan_shot
+from stillcam.pipeline import plan_shot
 from stillcam.render.frame import project_vertices
 
 pytest.importorskip("fastapi", reason="extra 'web' not installed")

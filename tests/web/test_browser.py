@@ -78,12 +78,16 @@ def _canvas(page) -> np.ndarray:
 
 def _server_frame(photo: Path, depth: Path, index: int) -> np.ndarray:
     from stillcam import RenderOptions, get_renderer
-    from stillcam.pipeline import ShotSettings, display_frame, load_inputs, plan_shot
+    from stillcam.camera.plan import ShotSettings
+    from stillcam.output.frames import display_frame
+    from stillcam.pipeline import load_inputs, plan_shot
 
     options = RenderOptions(shot=ShotSettings(move=f"orbit(degrees={DEGREES})", size="source"))
     picture, depth_map = load_inputs(photo, depth, options)
     scene, path, _ = plan_shot(picture, depth_map, options)
-    return display_frame(get_renderer(options.render), scene, path.cameras[index], options).astype(float)
+    return display_frame(
+        get_renderer(options.render), scene, path.cameras[index], options.output, fill=options.scene.fills
+    ).astype(float)
 
 
 def test_pick_orbit_scrub_render_download(server, tmp_path: Path):

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from pydantic import ConfigDict, TypeAdapter, ValidationError, field_validator
@@ -42,7 +42,7 @@ from .keyframes import (
     rotation_from_angles,
     rotation_from_quaternion,
 )
-from .moves import MoveContext, get_move, parse_param_value
+from .moves import MoveContext, MoveFunction, get_move, parse_param_value
 from .path import CameraPath, check_easing, ease, frame_count
 
 SHOT_FORMAT = 1
@@ -451,9 +451,20 @@ def _allot(segments: tuple[Segment, ...], total: int | None, fps: Fraction) -> l
     return [int(n) for n in own]  # type: ignore[arg-type]
 
 
-def _apply(camera: Camera, step: MoveStep, s: float, t: float, ctx: MoveContext) -> Camera:
+class _Resolved(NamedTuple):
+    """A step's move function and its parameters with defaults, looked up once per shot."""
+
+    function: MoveFunction
+    params: dict[str, float | None]
+
+
+def _resolved(step: MoveStep) -> _Resolved:
     spec = get_move(step.move)
-    pose, zoom = spec.function(s, t, ctx, spec.resolve(step.params))
+    return _Resolved(spec.function, spec.resolve(step.params))
+
+
+def _apply(camera: Camera, step: _Resolved, s: float, t: float, ctx: MoveContext) -> Camera:
+    pose, zoom = step.function(s, t, ctx, step.params)
     return camera.zoomed(zoom).with_pose(camera.pose @ pose)
 
 
@@ -491,10 +502,11 @@ def _segments_path(
         own = segment.easing or easing
         base = ease(linear, own) * amount
         layered = [ease(linear, layer.easing or own) * amount for layer in segment.layers]
+        move, layers = _resolved(segment), [_resolved(layer) for layer in segment.layers]
         for i, step in enumerate(steps):
             t = float(step / fps)
-            camera = _apply(current, segment, float(base[i]), t, ctx)
-            for layer, progress in zip(segment.layers, layered, strict=True):
+            camera = _apply(current, move, float(base[i]), t, ctx)
+            for layer, progress in zip(layers, layered, strict=True):
                 camera = _apply(camera, layer, float(progress[i]), t, ctx)
             cameras.append(camera)
         current = cameras[-1]
@@ -548,13 +560,15 @@ def build_shot_path(
     """Sample ``shot`` at every frame into a :class:`CameraPath`.
 
     Args:
-        shot: a checked shot; its own fps, first frame, duration and easing win over these.
+        shot: a shot checked by :func:`check_shot` (shot files, :func:`single_move` and
+            ``ShotSettings.move_shot`` are; it is not checked again here, as the
+            motion-safety clamp samples a shot many times); its own fps, first frame,
+            duration and easing win over these.
         context: the start camera and subject (world frame).
         fps, duration_s, easing, first_frame: the command line's values.
         amount: in (0, 1]: how much of every move to play (the motion-safety clamp); progress
             is multiplied by it, keyframe paths stop at that fraction of their length.
     """
-    check_shot(shot)
     fps = parse_fps(shot.fps) if shot.fps is not None else fps
     first = shot.first_frame if shot.first_frame is not None else first_frame
     easing = shot.easing or easing
@@ -568,8 +582,9 @@ def build_shot_path(
         linear = np.arange(len(cameras)) / max(len(cameras) - 1, 1)
         for layer in shot.layers:
             progress = ease(linear, layer.easing or easing) * amount
+            move = _resolved(layer)
             cameras = [
-                _apply(camera, layer, float(progress[i]), float(i / fps), context)
+                _apply(camera, move, float(progress[i]), float(i / fps), context)
                 for i, camera in enumerate(cameras)
             ]
     return CameraPath(tuple(cameras), fps, first)

@@ -93,6 +93,15 @@ class DepthSettings:
         },
     )
 
+    def __post_init__(self) -> None:
+        for name, value in (("--near", self.near), ("--far", self.far), ("--baseline", self.baseline)):
+            if value is not None and not 0.0 < value < 1e9:  # also refuses NaN and infinity
+                raise DepthError(f"{name} {value}: give metres > 0")
+        if not 0.0 < self.depth_scale < 1e9:
+            raise DepthError(f"--depth-scale {self.depth_scale}: give a multiplier > 0")
+        if self.near is not None and self.far is not None:
+            _check_near_far(self.near, self.far)
+
 
 @dataclass(frozen=True, eq=False)
 class DepthMap:
@@ -146,11 +155,7 @@ def depth_from_raw(raw: RawDepth, settings: DepthSettings, *, focal_px: float) -
             near >= far.
     """
     _check_values(raw)
-    kind, near, far = settings.depth_kind, settings.near, settings.far
-    if (near is not None and near <= 0) or (far is not None and far <= 0):
-        raise DepthError("--near and --far must be > 0 metres")
-    if settings.depth_scale <= 0:
-        raise DepthError("--depth-scale must be > 0")
+    kind, near, far = settings.depth_kind, settings.near, settings.far  # ranges: DepthSettings
     values = raw.values.astype(np.float64)
     if kind == "depth":
         if near is not None and far is not None:

@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError, MissingExtraError, StillcamError, missing_extra
+from ..conventions import focal_mm_to_px, focal_px_from_fov, focal_px_to_mm
+from ..errors import InputError, MissingExtraError, ModelUnavailableError, missing_extra
 from ..io.depthfile import RawDepth
 from ..io.files import write_bytes_atomic
 from ..io.image import Picture
@@ -36,12 +37,6 @@ from .models import ModelSpec, get_model
 from .upsample import bilinear_upsample, snap_upsample
 
 CACHE_ENV = "STILLCAM_CACHE_DIR"
-
-
-class ModelUnavailableError(StillcamError):
-    """The model's weights are neither on disk nor downloadable (exit 1)."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,8 +202,6 @@ def _to_inverse(raw: np.ndarray, spec: ModelSpec, fov: float | None, picture: Pi
         return np.maximum(raw, 0.0)
     if spec.family == "depth-pro":
         if picture.focal_source in ("exif", "user") or fov is None:
-            from ..conventions import focal_mm_to_px
-
             width_over_focal = picture.width / focal_mm_to_px(picture.focal_mm, picture.width, picture.height)
         else:
             width_over_focal = 2.0 * math.tan(math.radians(fov) / 2.0)
@@ -309,6 +302,16 @@ def depth_map_of(estimate: Estimate, settings: DepthSettings) -> DepthMap:
     return DepthMap(z, source, estimate.sha256, metric=False, origin=origin)
 
 
+def with_model_lens(picture: Picture, estimate: Estimate) -> Picture:
+    """The photo with the model's focal length when neither EXIF nor the user gave one
+    (Depth Pro estimates the field of view); unchanged otherwise."""
+    if picture.focal_source != "default" or estimate.fov_degrees is None:
+        return picture
+    focal_px = focal_px_from_fov(estimate.fov_degrees, picture.width)
+    mm = focal_px_to_mm(focal_px, picture.width, picture.height)
+    return replace(picture, focal_mm=mm, focal_source=f"model:{estimate.model}")
+
+
 def estimate_from_cache(record: dict[str, Any]) -> Estimate:
     """The :class:`Estimate` a recipe's depth record names, read from the cache.
 
@@ -334,4 +337,5 @@ __all__ = [
     "estimate_depth",
     "estimate_from_cache",
     "prepare_model",
+    "with_model_lens",
 ]

@@ -30,7 +30,7 @@ from ..errors import OutputError
 from ..render.frame import Frame, unpremultiplied
 from .colour import CHROMATICITIES, scene_linear
 from .targets import OutputTarget
-from .writers import OutputSettings, SequenceSink
+from .writers import OutputSettings, SequenceSink, SinkInput
 
 
 def world_to_camera(camera: Camera) -> np.ndarray:
@@ -76,7 +76,7 @@ class ExrSequenceSink(SequenceSink):
     """``shot.####.exr`` frames (module docstring), written like PNG sequences: into a hidden
     folder, moved into place when all are done."""
 
-    accepts = "frame"
+    accepts: SinkInput = "frame"
 
     def __init__(
         self,

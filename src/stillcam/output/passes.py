@@ -26,9 +26,7 @@ from ..errors import InputError, OutputError
 from ..scene.mesh import Scene
 from ..scene.texture import TEXTURE_MAX
 from .targets import OutputTarget
-from .writers import OutputSettings, SequenceSink
-
-PASSES = ("depth", "coverage")
+from .writers import PASSES, OutputSettings, SequenceSink, SinkInput
 
 
 def pass_target(target: OutputTarget, name: str) -> OutputTarget:
@@ -53,6 +51,8 @@ def coverage_scene(scene: Scene) -> Scene:
 class DepthPassSink(SequenceSink):
     """The depth pass: takes the float depth (H, W) of each frame."""
 
+    accepts: SinkInput = "depth"
+
     def _save(self, path: Path, item: Any) -> None:
         import OpenEXR
 
@@ -65,6 +65,8 @@ class DepthPassSink(SequenceSink):
 class CoveragePassSink(SequenceSink):
     """The coverage pass: takes the coverage (H, W) in [0, 1] of each frame."""
 
+    accepts: SinkInput = "coverage"
+
     def _save(self, path: Path, item: Any) -> None:
         grey = np.rint(np.clip(item, 0.0, 1.0) * 255.0).astype(np.uint8)
         if not cv2.imwrite(str(path), grey, [cv2.IMWRITE_PNG_COMPRESSION, 3]):
@@ -76,7 +78,7 @@ def open_pass_sinks(
 ) -> dict[str, SequenceSink]:
     """One sink per requested pass, destinations checked (before any rendering)."""
     unknown = sorted(set(names) - set(PASSES))
-    if unknown:
+    if unknown:  # (OutputSettings refuses them too; callers may pass names of their own)
         raise InputError(f"--pass {', '.join(unknown)}: choose from {', '.join(PASSES)}")
     sinks: dict[str, SequenceSink] = {}
     classes = {"depth": DepthPassSink, "coverage": CoveragePassSink}

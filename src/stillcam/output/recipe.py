@@ -7,8 +7,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..camera.path import CameraPath
 from ..errors import RecipeError
 from ..io.files import write_text_atomic
+from .colour import ocio_record
+from .targets import OutputTarget
+from .writers import OutputSettings
 
 RECIPE_FORMAT = 1
 
@@ -61,3 +65,22 @@ def read_recipe(path: str | Path) -> Recipe:
         return Recipe(**data)
     except TypeError as exc:
         raise RecipeError(f"{path}: recipe fields are wrong ({exc})") from None
+
+
+def output_record(target: OutputTarget, path: CameraPath, settings: OutputSettings) -> dict[str, Any]:
+    """The recipe's ``output`` block: file name and kind, frames, size, fps and colour."""
+    first = path.cameras[0]
+    if target.path.suffix.lower() == ".exr":
+        colour = ocio_record(settings.output_colorspace)
+    else:
+        colour = {"space": "sRGB-encoded Rec.709" + (", BT.709-tagged" if target.kind == "video" else "")}
+    return {
+        "colour": colour,
+        "path": target.path.name,
+        "kind": target.kind,
+        "frames": len(path),
+        "first_frame": path.first_frame,
+        "width": first.width,
+        "height": first.height,
+        "fps": f"{path.fps.numerator}/{path.fps.denominator}",
+    }

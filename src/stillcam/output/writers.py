@@ -87,6 +87,13 @@ class OutputSettings:
         metadata={"help": "R,G,B in [0,1] shown where the camera sees no scene (holes)"},
     )
 
+    def __post_init__(self) -> None:
+        _check_settings(self)
+
+
+#: The passes ``--pass`` can add beside an output (:mod:`stillcam.output.passes`).
+PASSES: tuple[str, ...] = ("depth", "coverage")
+
 
 @njit(parallel=True, cache=True, nogil=True)
 def _compose(rgb, alpha, matte, scale, out):  # pragma: no cover - numba
@@ -124,10 +131,32 @@ def to_display_rgba(frame: Frame, bit_depth: int) -> np.ndarray:
     return np.rint(rgba).astype(np.uint8 if bit_depth == 8 else np.uint16)
 
 
+#: What a sink's ``write`` takes (:mod:`stillcam.output.frames` makes it from a render):
+#: "display" (H, W, 3) uint8/uint16 display pixels, "rgba" (H, W, 4) straight colour plus
+#: coverage (alpha codecs), "frame" the (Frame, Camera) pair (EXR), "depth" (H, W) float32
+#: camera depth in metres, "coverage" (H, W) float32 in [0, 1] (the passes).
+SinkInput = Literal["display", "rgba", "frame", "depth", "coverage"]
+
+
 class FrameSink(Protocol):
-    def write(self, image: np.ndarray) -> None: ...
-    def commit(self) -> None: ...
-    def abort(self) -> None: ...
+    """A file (or sequence of files) frames are written to; complete only after :meth:`commit`."""
+
+    @property
+    def accepts(self) -> SinkInput:
+        """What :meth:`write` takes (see :data:`SinkInput`)."""
+        ...
+
+    def write(self, item: Any) -> None:
+        """Add the next frame (an item of the :attr:`accepts` kind)."""
+        ...
+
+    def commit(self) -> None:
+        """Finish: the output appears under its final name."""
+        ...
+
+    def abort(self) -> None:
+        """Give up: nothing is left under the final name, temporary files are removed."""
+        ...
 
 
 class VideoSink:
@@ -196,7 +225,7 @@ class VideoSink:
         self._index = 0
 
     @property
-    def accepts(self) -> str:
+    def accepts(self) -> SinkInput:
         """What :meth:`write` takes: RGBA display pixels for alpha codecs, else RGB."""
         return "rgba" if self._codec.alpha else "display"
 
@@ -230,8 +259,8 @@ class SequenceSink:
 
     Subclasses write other formats by overriding :meth:`_save` and :attr:`accepts`."""
 
-    #: What :meth:`write` takes: display pixels ("display") or (Frame, Camera) ("frame").
-    accepts = "display"
+    #: What :meth:`write` takes (:data:`SinkInput`).
+    accepts: SinkInput = "display"
 
     def __init__(
         self, target: OutputTarget, first_frame: int, count: int, settings: OutputSettings, *, overwrite: bool
@@ -279,6 +308,9 @@ X264_PRESETS = (
 
 
 def _check_settings(settings: OutputSettings) -> None:
+    unknown = sorted(set(settings.passes) - set(PASSES))
+    if unknown:
+        raise InputError(f"--pass {', '.join(unknown)}: choose from {', '.join(PASSES)}")
     if settings.bit_depth not in (8, 16):
         raise InputError(f"--bit-depth must be 8 or 16, got {settings.bit_depth}")
     if not 0 <= settings.crf <= 51:
@@ -289,6 +321,31 @@ def _check_settings(settings: OutputSettings) -> None:
         raise InputError(f"--encoder-threads must be 1..64, got {settings.encoder_threads}")
     if len(settings.matte) != 3 or not all(0.0 <= v <= 1.0 for v in settings.matte):
         raise InputError(f"--matte must be three values in [0, 1], got {settings.matte}")
+
+
+def check_output(target: OutputTarget, settings: OutputSettings, fps: Fraction) -> None:
+    """Everything about an output that can be checked before any work: the codec for the
+    file's extension, bit depth, timecode, colour space (the frame size is checked when the
+    sink opens, once the cameras are known).
+
+    Raises:
+        InputError: what does not fit, and what to give instead.
+    """
+    if settings.output_colorspace != "lin_rec709" and target.path.suffix.lower() != ".exr":
+        raise InputError(
+            "--output-colorspace applies to EXR frames (shot.####.exr); PNG and video are sRGB/BT.709"
+        )
+    if target.kind == "video":
+        codec = video_codec(settings.codec, target.path.suffix)
+        if settings.bit_depth != 8 and codec.bits == 8 and not codec.rgb:
+            raise InputError(
+                f"--codec {codec.name} is 8-bit; use --bit-depth 8, or a 10-bit codec (h265, prores-422hq, "
+                "prores-4444), ffv1 or a PNG sequence for 16-bit frames"
+            )
+        if settings.timecode:
+            check_timecode(settings.timecode, fps)
+    elif target.path.suffix.lower() == ".exr":
+        check_colourspace(settings.output_colorspace)
 
 
 def open_sink(
@@ -303,22 +360,11 @@ def open_sink(
     overwrite: bool,
 ) -> FrameSink:
     """A :class:`FrameSink` for ``target``; checks the destination before any rendering."""
-    _check_settings(settings)
-    if settings.output_colorspace != "lin_rec709" and target.path.suffix.lower() != ".exr":
-        raise InputError(
-            "--output-colorspace applies to EXR frames (shot.####.exr); PNG and video are sRGB/BT.709"
-        )
+    check_output(target, settings, fps)
     if target.kind == "video":
-        codec = video_codec(settings.codec, target.path.suffix)
-        if settings.bit_depth != 8 and codec.bits == 8 and not codec.rgb:
-            raise InputError(
-                f"--codec {codec.name} is 8-bit; use --bit-depth 8, or a 10-bit codec (h265, prores-422hq, "
-                "prores-4444), ffv1 or a PNG sequence for 16-bit frames"
-            )
         return VideoSink(target.path, width, height, fps, settings, overwrite=overwrite)
     if target.path.suffix.lower() == ".exr":
-        from .exr import ExrSequenceSink
+        from .exr import ExrSequenceSink  # exr builds on this module's SequenceSink
 
-        check_colourspace(settings.output_colorspace)
         return ExrSequenceSink(target, first_frame, count, settings, fps, overwrite=overwrite)
     return SequenceSink(target, first_frame, count, settings, overwrite=overwrite)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, get_args
+from typing import Literal, Protocol, get_args, runtime_checkable
 
 import numpy as np
 from numba import njit, prange
 
 from ..camera.camera import Camera
+from ..errors import InputError
 from ..scene.mesh import Scene
 
 RendererName = Literal["cpu", "gl", "auto", "reference"]
@@ -42,6 +43,12 @@ class RenderSettings:
         metadata={"help": "render N x N samples per pixel and average them (anti-aliasing; cost grows N^2)"},
     )
 
+    def __post_init__(self) -> None:
+        if self.renderer not in RENDERERS:
+            raise InputError(f"unknown renderer {self.renderer!r}; choose one of {', '.join(RENDERERS)}")
+        if not 1 <= self.supersample <= 8:
+            raise InputError(f"--supersample must be 1..8, got {self.supersample}")
+
 
 @dataclass(frozen=True, eq=False)
 class Frame:
@@ -71,6 +78,32 @@ class Renderer(Protocol):
     """Renders a :class:`Scene` as seen by a :class:`Camera` into a :class:`Frame`."""
 
     def render(self, scene: Scene, camera: Camera) -> Frame: ...
+
+
+@runtime_checkable
+class DisplayRenderer(Renderer, Protocol):
+    """A renderer that can also write display pixels directly (the cpu backend): the same
+    bytes as shading, hole filling and compositing its :class:`Frame`, without the float frame."""
+
+    def render_display(
+        self,
+        scene: Scene,
+        camera: Camera,
+        fill: bool,
+        matte: np.ndarray,
+        scale: np.float32,
+        out: np.ndarray,
+    ) -> bool:
+        """Write ``camera``'s view into ``out``; False when it cannot (the caller then renders
+        a :class:`Frame`).
+
+        Args:
+            fill: give pixels no layer covers the background side's colour (else the matte).
+            matte: (3,) float32 colour in [0, 1] where nothing is seen.
+            scale: 255 (uint8 ``out``) or 65535 (uint16).
+            out: (H, W, 3) uint8 or uint16 display pixels, written in place.
+        """
+        ...
 
 
 def project_vertices(vertices: np.ndarray, camera: Camera) -> np.ndarray:

@@ -98,6 +98,20 @@ class SceneSettings:
         },
     )
 
+    def __post_init__(self) -> None:
+        if self.stride < 0 or not self.cut_threshold > 0 or not 0 <= self.soft_edge <= 4:
+            raise InputError("--stride must be >= 0, --cut-threshold > 0 and --soft-edge in 0..4 px")
+        if not 1.0 <= self.spacing <= 64.0:
+            raise InputError(f"--spacing is {self.spacing:g}; give 1 to 64 output pixels (default 2.5)")
+        if self.fill != "none":
+            get_inpainter(self.fill)
+            get_inpainter(self.outpaint)
+
+    @property
+    def fills(self) -> bool:
+        """Whether what the photo never showed is filled (``fill`` is not ``none``)."""
+        return self.fill != "none"
+
 
 @dataclass(frozen=True, eq=False)
 class Scene:
@@ -392,13 +406,6 @@ def build_scene(
         raise InputError(
             f"depth is {z.shape[1]}x{z.shape[0]} but the photo is {picture.width}x{picture.height}"
         )
-    if settings.stride < 0 or settings.cut_threshold <= 0 or not 0 <= settings.soft_edge <= 4:
-        raise InputError("--stride must be >= 0, --cut-threshold > 0 and --soft-edge in 0..4 px")
-    if not 1.0 <= settings.spacing <= 64.0:
-        raise InputError(f"--spacing is {settings.spacing:g}; give 1 to 64 output pixels (default 2.5)")
-    if settings.fill != "none":
-        get_inpainter(settings.fill)
-        get_inpainter(settings.outpaint)
     reach = reach or Reach()
     stride = settings.stride or auto_stride(picture.width, picture.height)
     z_subject = subject_depth(z)

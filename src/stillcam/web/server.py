@@ -159,7 +159,7 @@ class _Uploads:
 def _options(flat: dict[str, Any]):
     """The request's flat options; unknown names are refused by ``from_fields`` (InputError:
     400 through the app's handler)."""
-    from ..pipeline import RenderOptions
+    from ..options import RenderOptions
 
     try:
         return RenderOptions.from_fields(flat)
@@ -179,9 +179,10 @@ def _output_name(codec: str) -> str:
 def info() -> dict[str, Any]:
     """What the page's menus offer: moves with their parameters, models, codecs, sizes, defaults."""
     from ..camera.moves import MOVES
+    from ..camera.plan import SIZES
     from ..depth.models import model_table
+    from ..options import SECTIONS
     from ..output.codecs import CODECS
-    from ..pipeline import _SECTIONS, SIZES
 
     moves = [
         {
@@ -194,7 +195,7 @@ def info() -> dict[str, Any]:
         for spec in MOVES.values()
     ]
     defaults = {}
-    for section in _SECTIONS.values():
+    for section in SECTIONS.values():
         for f in fields(section):
             value = f.default
             defaults[f.name] = list(value) if isinstance(value, tuple) else value
@@ -215,7 +216,7 @@ def _key(*parts: Any) -> str:
 def _preview_inputs(picture, depth):
     """The photo scaled to at most PREVIEW_PX, its depth and camera
     (:func:`~stillcam.pipeline.downscaled`: the same view of the same metric world)."""
-    from ..pipeline import downscaled
+    from ..scene.plan import downscaled
 
     scale = min(1.0, PREVIEW_PX / max(picture.width, picture.height))
     w, h = max(2, round(picture.width * scale)), max(2, round(picture.height * scale))
@@ -235,11 +236,11 @@ def _preview_reach(source: Camera, cameras, z: np.ndarray):
 
 def _preview_scene(small, small_depth, small_source, cameras, options, reach):
     """The render's scene from the preview photo, with about PREVIEW_VERTICES vertices."""
-    from ..pipeline import scene_for
+    from ..scene.plan import scene_for
 
     stride = max(1, math.ceil(math.sqrt(small.width * small.height / PREVIEW_VERTICES)))
     options = replace(options, scene=replace(options.scene, stride=stride))
-    return scene_for(small, small_depth, small_source, cameras, options, reach=reach)
+    return scene_for(small, small_depth, small_source, cameras, options.scene, reach=reach)
 
 
 def mesh_bytes(scene) -> bytes:
@@ -272,7 +273,7 @@ class _Api:
         return key, picture, depth_map, names
 
     def preview(self, body: dict) -> dict:
-        from ..cli import command_line
+        from ..options import command_line
         from ..pipeline import plan_cameras
 
         upload_id = str(body.get("photo", ""))
@@ -312,7 +313,7 @@ class _Api:
         return scene
 
     def start_render(self, body: dict) -> dict:
-        from ..cli import command_line
+        from ..options import command_line
         from ..pipeline import render
 
         options = _options(body.get("options", {}))

@@ -1,0 +1,125 @@
+"""All options of a render, grouped by stage: :class:`RenderOptions` and its sections.
+
+Each section is its stage's own frozen dataclass (``ShotSettings`` in ``camera/``,
+``DepthSettings`` in ``depth/``, ...); each checks and parses its values when it is made, so
+a bad option fails before any file is decoded. The field docs are the command line's
+``--help`` (``cli.py``), and :func:`command_line` writes the ``stillcam render`` command of a
+set of options (the web app's "Copy command").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import typing
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from .camera.plan import ShotSettings
+from .depth.convert import DepthSettings
+from .errors import InputError, RecipeError
+from .output.writers import OutputSettings
+from .render.frame import RenderSettings
+from .scene.mesh import SceneSettings
+
+#: Section name -> its dataclass, in the order of the command line's help.
+SECTIONS: dict[str, type] = {
+    "shot": ShotSettings,
+    "depth": DepthSettings,
+    "scene": SceneSettings,
+    "render": RenderSettings,
+    "output": OutputSettings,
+}
+#: Section name -> its heading in ``--help``.
+SECTION_TITLES: dict[str, str] = {
+    "shot": "move and frame",
+    "depth": "depth interpretation",
+    "scene": "scene (mesh)",
+    "render": "rendering",
+    "output": "encoding",
+}
+#: Option fields renamed since recipes were first written: old name -> new, per section.
+_RENAMED = {"shot": {"path": "camera_file"}}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """All options of a render, grouped by stage; what a recipe stores."""
+
+    shot: ShotSettings = field(default_factory=ShotSettings)
+    depth: DepthSettings = field(default_factory=DepthSettings)
+    scene: SceneSettings = field(default_factory=SceneSettings)
+    render: RenderSettings = field(default_factory=RenderSettings)
+    output: OutputSettings = field(default_factory=OutputSettings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_fields(cls, values: Mapping[str, Any]) -> RenderOptions:
+        """Options from flat field names (``stride=1``, ``move="pan"``), each routed to its
+        section; missing fields keep their defaults, lists become tuples.
+
+        Raises:
+            InputError: a name that is no option's (the valid ones listed), or a bad value.
+        """
+        owners = {f.name: name for name, section in SECTIONS.items() for f in fields(section)}
+        unknown = sorted(set(values) - set(owners))
+        if unknown:
+            raise InputError(f"unknown option {unknown[0]!r}; valid options: {', '.join(sorted(owners))}")
+        grouped: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+        for key, value in values.items():
+            grouped[owners[key]][key] = tuple(value) if isinstance(value, list) else value
+        return cls(**{name: SECTIONS[name](**group) for name, group in grouped.items()})
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RenderOptions:
+        """Inverse of :meth:`to_dict`; JSON lists become tuples again, renamed fields of older
+        recipes are read under their new names."""
+        try:
+            sections = {}
+            for name, section in SECTIONS.items():
+                values = dict(data.get(name, {}))
+                for old, new in _RENAMED.get(name, {}).items():
+                    if old in values and new not in values:
+                        values[new] = values.pop(old)
+                for f in fields(section):
+                    if isinstance(values.get(f.name), list):
+                        values[f.name] = tuple(values[f.name])
+                sections[name] = section(**values)
+        except TypeError as exc:
+            raise RecipeError(f"recipe options do not match this stillcam version ({exc})") from None
+        return cls(**sections)
+
+
+def flag(f: dataclasses.Field) -> str:
+    """The command-line flag of an option field (``--stride``; ``--set`` for ``params``)."""
+    return f.metadata.get("flag", "--" + f.name.replace("_", "-"))
+
+
+def command_line(options: RenderOptions, photo: str, depth: str | None, output: str) -> str:
+    """The ``stillcam render`` command that renders ``options`` (only options that differ from
+    their defaults are written); parsing it gives ``options`` back (``cli.options_from``)."""
+    words = ["stillcam", "render", photo]
+    if depth:
+        words += ["--depth", depth]
+    for name, section in SECTIONS.items():
+        hints = typing.get_type_hints(section)
+        values = getattr(options, name)
+        for f in fields(section):
+            value = getattr(values, f.name)
+            if value == f.default:
+                continue
+            option = flag(f)
+            if isinstance(value, bool):
+                words.append(option if value else "--no-" + option[2:])
+            elif isinstance(value, tuple) and hints[f.name] != tuple[float, float, float]:
+                for item in value:
+                    words += [option, str(item)]
+            elif isinstance(value, tuple):
+                words += [option, ",".join(f"{v:g}" for v in value)]
+            else:
+                words += [option, str(value)]
+    words += ["-o", output]
+    return " ".join(shlex.quote(w) for w in words)
