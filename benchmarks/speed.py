@@ -104,8 +104,8 @@ def render_times(
 def encode_only(picture, depth, seconds: float) -> dict:
     """Encode ``seconds`` of UHD frames alone: 24 real frames of the shot, cycled."""
     from stillcam import get_renderer
+    from stillcam.output import OutputSettings, open_sink, to_display
     from stillcam.output.targets import parse_output
-    from stillcam.output.writers import OutputSettings, open_sink, to_display
     from stillcam.pipeline import plan_shot
 
     options = _options("UHD", 1.0)

@@ -45,8 +45,8 @@ from .options import RenderOptions
 from .output.frames import ShotOutput
 from .output.passes import open_pass_sinks
 from .output.recipe import Recipe, output_record, read_recipe, write_recipe
+from .output.sinks import check_output, open_sink
 from .output.targets import OutputTarget, parse_output
-from .output.writers import check_output, open_sink
 from .render.registry import get_renderer, renderer_name
 from .safety import Safety, guard, proxy_for
 from .scene.mesh import Scene

@@ -2,4 +2,11 @@
 
 from .convert import DEPTH_KINDS, DepthKind, DepthMap, DepthSettings, depth_from_raw, resample_depth
 
-__all__ = ["DEPTH_KINDS", "DepthKind", "DepthMap", "DepthSettings", "depth_from_raw", "resample_depth"]
+__all__ = [
+    "DEPTH_KINDS",
+    "DepthKind",
+    "DepthMap",
+    "DepthSettings",
+    "depth_from_raw",
+    "resample_depth",
+]

@@ -2,4 +2,7 @@
 
 from .procedural import example_inputs, render_example
 
-__all__ = ["example_inputs", "render_example"]
+__all__ = [
+    "example_inputs",
+    "render_example",
+]

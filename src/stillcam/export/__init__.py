@@ -18,9 +18,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..camera.path import CameraPath
+from ..camera.transforms import write_transforms
 from ..errors import InputError
 from ..io.files import check_destination
 from ..scene.mesh import Scene
+from .chan import write_chan
+from .gltf import write_glb
+from .ply import write_ply
+from .usd import atlas_path, import_pxr, write_usd
 
 EXPORT_FORMATS = {
     ".glb": "glTF scene and camera",
@@ -30,11 +35,6 @@ EXPORT_FORMATS = {
     ".usda": "USD stage, text",
     ".usdc": "USD stage, binary",
 }
-
-
-def atlas_path(stage: Path) -> Path:
-    """The texture a USD stage references, written beside it."""
-    return stage.with_name(f"{stage.stem}.atlas.jpg")
 
 
 def check_exports(files: Sequence[str | Path], overwrite: bool) -> list[Path]:
@@ -48,9 +48,7 @@ def check_exports(files: Sequence[str | Path], overwrite: bool) -> list[Path]:
             known = ", ".join(f"{k} ({v})" for k, v in EXPORT_FORMATS.items())
             raise InputError(f"--export {path}: unknown format {path.suffix!r}; use {known}")
         if path.suffix.lower() in (".usda", ".usdc"):
-            from .usd import _import_pxr
-
-            _import_pxr()  # the extra's install hint now, not after the render
+            import_pxr()  # the extra's install hint now, not after the render
             check_destination(atlas_path(path), overwrite, "export")  # written beside the stage
         check_destination(path, overwrite, "export")
     return paths
@@ -61,12 +59,6 @@ def write_exports(
 ) -> None:
     """Write each of ``files`` (checked with :func:`check_exports`) for ``scene`` along
     ``path``; ``file_pattern`` names the rendered frames in ``transforms.json``."""
-    from ..camera.transforms import write_transforms
-    from .chan import write_chan
-    from .gltf import write_glb
-    from .ply import write_ply
-    from .usd import write_usd
-
     for file in files:
         suffix = Path(file).suffix.lower()
         if suffix == ".glb":
@@ -81,3 +73,11 @@ def write_exports(
             write_usd(scene, path, file)
         else:  # pragma: no cover - check_exports refuses these first
             raise InputError(f"--export {file}: unknown format")
+
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "atlas_path",
+    "check_exports",
+    "write_exports",
+]

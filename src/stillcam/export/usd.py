@@ -59,7 +59,12 @@ def usd_camera_matrix(camera: Camera) -> np.ndarray:
     return matrix
 
 
-def _import_pxr():
+def atlas_path(stage: Path) -> Path:
+    """The texture a USD stage references, written beside it."""
+    return stage.with_name(f"{stage.stem}.atlas.jpg")
+
+
+def import_pxr():
     try:
         from pxr import Gf, Sdf, Usd, UsdGeom, UsdShade, Vt
     except ImportError:
@@ -70,10 +75,8 @@ def _import_pxr():
 def write_usd(scene: Scene, path: CameraPath, file: str | Path) -> None:
     """Write the stage (module docstring) to ``file`` (``.usda`` or ``.usdc``) and its atlas
     beside it, each through a temporary file renamed into place."""
-    Gf, Sdf, Usd, UsdGeom, UsdShade, Vt = _import_pxr()
+    Gf, Sdf, Usd, UsdGeom, UsdShade, Vt = import_pxr()
     file = Path(file)
-    from . import atlas_path
-
     texture_name = atlas_path(file).name
 
     handle, tmp_name = tempfile.mkstemp(prefix=f".{file.stem}.partial-", suffix=file.suffix, dir=file.parent)

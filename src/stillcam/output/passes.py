@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import InputError, OutputError
 from ..scene.mesh import Scene
 from ..scene.texture import TEXTURE_MAX
+from .exr import write_exr
 from .targets import OutputTarget
 from .writers import PASSES, OutputSettings, SequenceSink, SinkInput
 
@@ -55,8 +56,6 @@ class DepthPassSink(SequenceSink):
 
     def _save(self, path: Path, item: Any) -> None:
         import OpenEXR
-
-        from .exr import write_exr
 
         header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
         write_exr(path, header, {"Z": np.ascontiguousarray(item, np.float32)})

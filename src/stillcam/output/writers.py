@@ -24,7 +24,7 @@ from ..errors import InputError, OutputError
 from ..io.files import check_destination, publish
 from ..render.frame import Frame, compose_row, unpremultiplied
 from .codecs import CodecName, check_timecode, stream_pix_fmt, video_codec
-from .colour import OutputColourspace, check_colourspace
+from .colour import OutputColourspace
 from .targets import OutputTarget
 
 
@@ -321,50 +321,3 @@ def _check_settings(settings: OutputSettings) -> None:
         raise InputError(f"--encoder-threads must be 1..64, got {settings.encoder_threads}")
     if len(settings.matte) != 3 or not all(0.0 <= v <= 1.0 for v in settings.matte):
         raise InputError(f"--matte must be three values in [0, 1], got {settings.matte}")
-
-
-def check_output(target: OutputTarget, settings: OutputSettings, fps: Fraction) -> None:
-    """Everything about an output that can be checked before any work: the codec for the
-    file's extension, bit depth, timecode, colour space (the frame size is checked when the
-    sink opens, once the cameras are known).
-
-    Raises:
-        InputError: what does not fit, and what to give instead.
-    """
-    if settings.output_colorspace != "lin_rec709" and target.path.suffix.lower() != ".exr":
-        raise InputError(
-            "--output-colorspace applies to EXR frames (shot.####.exr); PNG and video are sRGB/BT.709"
-        )
-    if target.kind == "video":
-        codec = video_codec(settings.codec, target.path.suffix)
-        if settings.bit_depth != 8 and codec.bits == 8 and not codec.rgb:
-            raise InputError(
-                f"--codec {codec.name} is 8-bit; use --bit-depth 8, or a 10-bit codec (h265, prores-422hq, "
-                "prores-4444), ffv1 or a PNG sequence for 16-bit frames"
-            )
-        if settings.timecode:
-            check_timecode(settings.timecode, fps)
-    elif target.path.suffix.lower() == ".exr":
-        check_colourspace(settings.output_colorspace)
-
-
-def open_sink(
-    target: OutputTarget,
-    width: int,
-    height: int,
-    fps: Fraction,
-    first_frame: int,
-    count: int,
-    settings: OutputSettings,
-    *,
-    overwrite: bool,
-) -> FrameSink:
-    """A :class:`FrameSink` for ``target``; checks the destination before any rendering."""
-    check_output(target, settings, fps)
-    if target.kind == "video":
-        return VideoSink(target.path, width, height, fps, settings, overwrite=overwrite)
-    if target.path.suffix.lower() == ".exr":
-        from .exr import ExrSequenceSink  # exr builds on this module's SequenceSink
-
-        return ExrSequenceSink(target, first_frame, count, settings, fps, overwrite=overwrite)
-    return SequenceSink(target, first_frame, count, settings, overwrite=overwrite)
