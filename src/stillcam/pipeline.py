@@ -34,6 +34,13 @@ from .camera.plan import (
 from .camera.shot import Shot
 from .conventions import focal_mm_to_px
 from .depth.convert import DepthMap, depth_from_raw, resample_depth
+from .depth.estimate import (
+    depth_map_of,
+    estimate_depth,
+    estimate_from_cache,
+    prepare_model,
+    with_model_lens,
+)
 from .errors import InputError, OutputError, RecipeError
 from .example.procedural import example_inputs
 from .export import check_exports, write_exports
@@ -95,8 +102,6 @@ def load_inputs(
     without one, the ``--depth-model``'s estimate (:mod:`stillcam.depth.estimate`)."""
     settings = options.depth
     if depth is None:
-        from .depth.estimate import depth_map_of, estimate_depth, prepare_model, with_model_lens
-
         model = {"model_dir": settings.model_dir, "allow_noncommercial": settings.allow_noncommercial}
         prepare_model(settings.depth_model, upsample=settings.upsample, **model)  # before decoding
         picture = with_lens(load_image(photo), options.shot)
@@ -360,8 +365,6 @@ def _recipe_inputs(recipe: Recipe, recipe_dir: Path, options: RenderOptions) -> 
     record = recipe.inputs["depth"]
     if "model" not in record:
         return load_inputs(photo, _checked_file(record, "depth", recipe_dir), options)
-    from .depth.estimate import depth_map_of, estimate_from_cache, with_model_lens
-
     try:
         estimate = estimate_from_cache(record)
     except InputError as exc:

@@ -31,6 +31,7 @@ from ..conventions import focal_mm_to_px, focal_px_from_fov, focal_px_to_mm
 from ..errors import InputError, MissingExtraError, ModelUnavailableError, missing_extra
 from ..io.depthfile import RawDepth
 from ..io.files import write_bytes_atomic
+from ..io.hashing import sha256_file
 from ..io.image import Picture
 from .convert import DEFAULT_FAR_M, DEFAULT_NEAR_M, DepthMap, DepthSettings, depth_from_raw
 from .models import ModelSpec, get_model
@@ -172,12 +173,6 @@ def _key(picture: Picture, spec: ModelSpec, revision: str, upsample: str) -> str
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _sha256(path: Path) -> str:
-    from ..io.hashing import sha256_file
-
-    return sha256_file(path)
-
-
 def _cached(file: Path, sha256: str, model: str, revision: str) -> Estimate:
     """The :class:`Estimate` stored in ``file`` (+ its ``.json``), whose hash is ``sha256``."""
     meta = json.loads(file.with_suffix(".json").read_text(encoding="utf-8"))
@@ -253,7 +248,7 @@ def estimate_depth(
     )
     file = cache_dir() / "depth" / f"{_key(picture, spec, revision, upsample)}.npy"
     if use_cache and file.is_file() and file.with_suffix(".json").is_file():
-        return _cached(file, _sha256(file), spec.name, revision)
+        return _cached(file, sha256_file(file), spec.name, revision)
     rgb = np.rint(picture.pixels * 255.0).astype(np.uint8)
     if spec.family == "plugin":
         raw, fov = spec.estimate(rgb)  # type: ignore[misc]
@@ -277,7 +272,7 @@ def estimate_depth(
         "output": spec.output,
     }
     _write_cache(file, np.ascontiguousarray(full, dtype=np.float32), meta)
-    return Estimate(full, spec.output == "metric", fov, spec.name, revision, file, _sha256(file))
+    return Estimate(full, spec.output == "metric", fov, spec.name, revision, file, sha256_file(file))
 
 
 def depth_map_of(estimate: Estimate, settings: DepthSettings) -> DepthMap:
@@ -323,7 +318,7 @@ def estimate_from_cache(record: dict[str, Any]) -> Estimate:
         raise InputError(
             f"cached depth {file} is missing (the cache was cleared?); render again to re-estimate"
         )
-    if _sha256(file) != record["sha256"]:
+    if sha256_file(file) != record["sha256"]:
         raise InputError(f"cached depth {file} has changed since the render (SHA-256 differs)")
     return _cached(file, record["sha256"], record["model"], record["revision"])
 
