@@ -81,7 +81,11 @@ def test_a_bad_option_fails_before_any_file_is_decoded(
 
 @pytest.mark.parametrize(
     ("output", "code", "needle"),
-    [("out.txt", 2, "use a video (.mp4, .mov, .mkv)"), ("missing/out.mp4", 1, "does not exist"), ("out.avi", 2, ".avi")],
+    [
+        ("out.txt", 2, "use a video (.mp4, .mov, .mkv)"),
+        ("missing/out.mp4", 1, "does not exist"),
+        ("out.avi", 2, ".avi"),
+    ],
 )
 def test_a_bad_output_fails_before_any_file_is_decoded(
     output, code, needle, photo_files, tmp_path, capsys, decoding
