@@ -32,6 +32,8 @@ OPENCV_TO_OPENGL: np.ndarray = np.diag([1.0, -1.0, -1.0, 1.0])
 #: stillcam world / OpenCV camera axes -> glTF world and camera axes (+Y up, cameras look down
 #: -Z); the exports' world (glTF, USD, PLY, EXR headers). Self-inverse: p_gltf = G p.
 GLTF_FROM_OPENCV: np.ndarray = np.diag([1.0, -1.0, -1.0])
+#: :data:`GLTF_FROM_OPENCV` for homogeneous points (4x4).
+GLTF_FROM_OPENCV_4: np.ndarray = np.diag([1.0, -1.0, -1.0, 1.0])
 #: OpenCV camera axes -> OpenEXR camera axes (y up, z still forward: left-handed), 4x4.
 EXR_FROM_OPENCV_CAMERA: np.ndarray = np.diag([1.0, -1.0, 1.0, 1.0])
 

@@ -7,7 +7,8 @@
     │   ├── ImageError            a photo that cannot be read or is empty
     │   ├── DepthError            a depth map that is unreadable, invalid or mismatched
     │   ├── MoveError             unknown move or move parameter, bad parameter value
-    │   └── RecipeError           a recipe that is unreadable or whose inputs changed
+    │   ├── RecipeError           a recipe that is unreadable or whose inputs changed
+    │   └── RequestError          a web app request that cannot be served; carries its HTTP status
     ├── OutputError (exit 1)      an output cannot be written (exists, unwritable, encoder)
     ├── MissingExtraError (exit 1) an optional part is not installed; says what to install
     └── ModelUnavailableError (exit 1) a model's weights are neither on disk nor downloadable
@@ -44,6 +45,15 @@ class MoveError(InputError):
 
 class RecipeError(InputError):
     """A recipe cannot be read, or an input it names has changed since it was written."""
+
+
+class RequestError(InputError):
+    """A request to the web app that cannot be served (not found, too large, not an image);
+    ``status`` is the HTTP status the server answers with."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class OutputError(StillcamError, OSError):

@@ -24,7 +24,8 @@ pytest.importorskip("fastapi", reason="extra 'web' not installed")
 pytest.importorskip("httpx", reason="the test client needs httpx")
 from fastapi.testclient import TestClient
 
-from stillcam.web.server import ServeSettings, clip_matrix, create_app
+from stillcam.web.preview import clip_matrix
+from stillcam.web.server import ServeSettings, create_app
 
 OPTIONS = {"move": "orbit(degrees=12)", "duration": 0.5, "size": "320x180"}
 

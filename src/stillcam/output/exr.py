@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..camera.camera import Camera
-from ..conventions import EXR_FROM_OPENCV_CAMERA, GLTF_FROM_OPENCV
+from ..conventions import EXR_FROM_OPENCV_CAMERA, GLTF_FROM_OPENCV_4
 from ..errors import OutputError
 from ..render.frame import Frame, unpremultiplied
 from .colour import CHROMATICITIES, scene_linear
@@ -35,9 +35,8 @@ from .writers import OutputSettings, SequenceSink, SinkInput
 
 def world_to_camera(camera: Camera) -> np.ndarray:
     """4x4 column-vector matrix: exports' world (glTF axes) -> OpenEXR camera space."""
-    world = np.eye(4)
-    world[:3, :3] = GLTF_FROM_OPENCV  # self-inverse: glTF world -> stillcam world
-    return EXR_FROM_OPENCV_CAMERA @ np.linalg.inv(camera.pose) @ world
+    # GLTF_FROM_OPENCV_4 is self-inverse: glTF world -> stillcam world.
+    return EXR_FROM_OPENCV_CAMERA @ np.linalg.inv(camera.pose) @ GLTF_FROM_OPENCV_4
 
 
 def world_to_ndc(camera: Camera) -> np.ndarray:
@@ -51,9 +50,7 @@ def world_to_ndc(camera: Camera) -> np.ndarray:
             [0.0, 0.0, 1.0, 0.0],
         ]
     )
-    world = np.eye(4)
-    world[:3, :3] = GLTF_FROM_OPENCV
-    return projection @ np.linalg.inv(camera.pose) @ world
+    return projection @ np.linalg.inv(camera.pose) @ GLTF_FROM_OPENCV_4
 
 
 def write_exr(path: Path, header: dict[str, Any], channels: dict[str, np.ndarray]) -> None:
