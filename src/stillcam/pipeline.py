@@ -159,22 +159,22 @@ def _drain(pending: deque[Future[None]], keep: int) -> None:
         pending.popleft().result()
 
 
-def _write_frames(shot_output: ShotOutput, path: CameraPath, name: str, quiet: bool, on_frame) -> None:
-    """Render every camera of ``path`` into ``shot_output``; rendering frame n+1 overlaps the
+def _write_frames(shot_output: ShotOutput, camera_path: CameraPath, name: str, quiet: bool, on_frame) -> None:
+    """Render every camera of ``camera_path`` into ``shot_output``; rendering frame n+1 overlaps the
     encoding of frame n (the encoder runs in a thread, at most two frames behind)."""
     try:
         with (
-            DelayedProgress(len(path), f"rendering {name}", quiet=quiet) as bar,
+            DelayedProgress(len(camera_path), f"rendering {name}", quiet=quiet) as bar,
             ThreadPoolExecutor(1, thread_name_prefix="stillcam-encode") as pool,
         ):
             pending: deque[Future[None]] = deque()
-            for index, camera in enumerate(path.cameras):
+            for index, camera in enumerate(camera_path.cameras):
                 for write, item in shot_output.items(camera):
                     pending.append(pool.submit(write, item))
                 _drain(pending, 2 * len(shot_output.sinks))
                 bar.advance()
                 if on_frame is not None:
-                    on_frame(index + 1, len(path))
+                    on_frame(index + 1, len(camera_path))
             _drain(pending, 0)
         shot_output.commit()
     except BaseException:
@@ -183,17 +183,23 @@ def _write_frames(shot_output: ShotOutput, path: CameraPath, name: str, quiet: b
 
 
 def _open_output(
-    dest: Destination, path: CameraPath, scene: Scene, options: RenderOptions, renderer
+    dest: Destination, camera_path: CameraPath, scene: Scene, options: RenderOptions, renderer
 ) -> ShotOutput:
     """The main sink and the passes, destinations checked; all aborted if one cannot open."""
-    first, target = path.cameras[0], dest.target
+    first, target = camera_path.cameras[0], dest.target
     sink = open_sink(
-        target, first.width, first.height, path.fps, path.first_frame, len(path), options.output,
+        target,
+        first.width,
+        first.height,
+        camera_path.fps,
+        camera_path.first_frame,
+        len(camera_path),
+        options.output,
         overwrite=dest.overwrite,
-    )  # fmt: skip
+    )
     try:
         passes = open_pass_sinks(
-            target, options.output.passes, path.first_frame, len(path), overwrite=dest.overwrite
+            target, options.output.passes, camera_path.first_frame, len(camera_path), overwrite=dest.overwrite
         )
         # Its own renderer: one renderer per scene keeps the gl backend's texture uploaded.
         coverage = get_renderer(options.render) if "coverage" in passes else None

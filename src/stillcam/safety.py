@@ -121,26 +121,26 @@ def _collides(proxy: Proxy, camera: Camera) -> bool:
     return z >= (1.0 - CLEARANCE) * surface
 
 
-def _checked(path: CameraPath) -> list[int]:
-    n = len(path)
+def _checked(camera_path: CameraPath) -> list[int]:
+    n = len(camera_path)
     if n <= MAX_CHECKED_FRAMES:
         return list(range(n))
     return sorted(set(np.linspace(0, n - 1, MAX_CHECKED_FRAMES).round().astype(int).tolist()))
 
 
-def check_path(proxy: Proxy, path: CameraPath) -> tuple[float, int, int | None]:
-    """(largest reveal, its frame number, first colliding frame number or None) of ``path``."""
+def check_path(proxy: Proxy, camera_path: CameraPath) -> tuple[float, int, int | None]:
+    """(largest reveal, its frame number, first colliding frame number or None) of ``camera_path``."""
     renderer = get_renderer(PROXY_RENDER)  # one renderer: its buffers are reused frame to frame
-    reveal, worst, collision = 0.0, path.first_frame, None
-    baseline = _look(proxy, path.cameras[0], renderer)[0]  # the proxy's own seams at depth edges
-    for index in _checked(path):
-        camera = path.cameras[index]
+    reveal, worst, collision = 0.0, camera_path.first_frame, None
+    baseline = _look(proxy, camera_path.cameras[0], renderer)[0]  # the proxy's own seams at depth edges
+    for index in _checked(camera_path):
+        camera = camera_path.cameras[index]
         value, close = _look(proxy, camera, renderer)
         value = max(0.0, value - baseline)
         if value > reveal:
-            reveal, worst = value, path.first_frame + index
+            reveal, worst = value, camera_path.first_frame + index
         if collision is None and (close or _collides(proxy, camera)):
-            collision = path.first_frame + index
+            collision = camera_path.first_frame + index
     return reveal, worst, collision
 
 

@@ -357,17 +357,17 @@ def camera_paths(
     return sample
 
 
-def _imported(path: CameraPath, shot: ShotSettings, width: int, height: int) -> CameraPath:
+def _imported(camera_path: CameraPath, shot: ShotSettings, width: int, height: int) -> CameraPath:
     """Cameras from a transforms.json at their own size, or resized to an explicit ``--size``."""
-    first = path.cameras[0]
+    first = camera_path.cameras[0]
     if shot.size == "source" or (width, height) == (first.width, first.height):
-        return path
+        return camera_path
     if abs(width / height - first.width / first.height) > 0.01 * first.width / first.height:
         raise InputError(
             f"--size {shot.size} has another aspect ratio than the camera file's "
             f"{first.width}x{first.height}; give a size with the same aspect, or leave --size out"
         )
-    return replace(path, cameras=tuple(c.resized(width, height) for c in path.cameras))
+    return replace(camera_path, cameras=tuple(c.resized(width, height) for c in camera_path.cameras))
 
 
 def move_context(start: Camera, source: Camera, z: np.ndarray, shot: ShotSettings) -> MoveContext:
@@ -395,14 +395,16 @@ def move_context(start: Camera, source: Camera, z: np.ndarray, shot: ShotSetting
     return MoveContext(start, depth, ray * depth)
 
 
-def frame_range(path: CameraPath, span: tuple[int, int] | None) -> CameraPath:
-    """The part of ``path`` from frame ``span[0]`` to ``span[1]`` (all of it for None)."""
+def frame_range(camera_path: CameraPath, span: tuple[int, int] | None) -> CameraPath:
+    """The part of ``camera_path`` from frame ``span[0]`` to ``span[1]`` (all of it for None)."""
     if span is None:
-        return path
+        return camera_path
     a, b = span
-    last = path.first_frame + len(path) - 1
-    if not path.first_frame <= a <= b <= last:
+    last = camera_path.first_frame + len(camera_path) - 1
+    if not camera_path.first_frame <= a <= b <= last:
         raise InputError(
-            f"--frames {a}-{b}: the shot has frames {path.first_frame}-{last}; pick A <= B inside it"
+            f"--frames {a}-{b}: the shot has frames {camera_path.first_frame}-{last}; pick A <= B inside it"
         )
-    return CameraPath(path.cameras[a - path.first_frame : b - path.first_frame + 1], path.fps, a)
+    return CameraPath(
+        camera_path.cameras[a - camera_path.first_frame : b - camera_path.first_frame + 1], camera_path.fps, a
+    )

@@ -38,10 +38,10 @@ def _intrinsics(camera: Camera) -> dict[str, Any]:
     }
 
 
-def transforms_dict(path: CameraPath, *, file_pattern: str = "frame.{number}.png") -> dict[str, Any]:
-    """The ``transforms.json`` content of ``path`` (see the module docstring)."""
+def transforms_dict(camera_path: CameraPath, *, file_pattern: str = "frame.{number}.png") -> dict[str, Any]:
+    """The ``transforms.json`` content of ``camera_path`` (see the module docstring)."""
     frames = []
-    for number, camera in zip(path.frame_numbers, path.cameras, strict=True):
+    for number, camera in zip(camera_path.frame_numbers, camera_path.cameras, strict=True):
         matrix = camera.pose @ OPENCV_TO_OPENGL
         frames.append(
             {
@@ -52,19 +52,21 @@ def transforms_dict(path: CameraPath, *, file_pattern: str = "frame.{number}.png
         )
     return {
         "camera_model": "OPENCV",
-        **_intrinsics(path.cameras[0]),
+        **_intrinsics(camera_path.cameras[0]),
         "frames": frames,
         "stillcam": {
-            "fps": f"{path.fps.numerator}/{path.fps.denominator}",
-            "first_frame": path.first_frame,
+            "fps": f"{camera_path.fps.numerator}/{camera_path.fps.denominator}",
+            "first_frame": camera_path.first_frame,
             "camera_axes": "transform_matrix: camera-to-world, OpenGL camera axes",
         },
     }
 
 
-def write_transforms(path: CameraPath, file: str | Path, *, file_pattern: str = "frame.{number}.png") -> None:
-    """Write ``path`` as ``transforms.json`` to ``file`` (temporary file, then rename)."""
-    text = json.dumps(transforms_dict(path, file_pattern=file_pattern), indent=1) + "\n"
+def write_transforms(
+    camera_path: CameraPath, file: str | Path, *, file_pattern: str = "frame.{number}.png"
+) -> None:
+    """Write ``camera_path`` as ``transforms.json`` to ``file`` (temporary file, then rename)."""
+    text = json.dumps(transforms_dict(camera_path, file_pattern=file_pattern), indent=1) + "\n"
     write_text_atomic(Path(file), text, "cameras")
 
 

@@ -55,22 +55,26 @@ def check_exports(files: Sequence[str | Path], overwrite: bool) -> list[Path]:
 
 
 def write_exports(
-    files: Sequence[str | Path], scene: Scene, path: CameraPath, *, file_pattern: str = "frame.{number}.png"
+    files: Sequence[str | Path],
+    scene: Scene,
+    camera_path: CameraPath,
+    *,
+    file_pattern: str = "frame.{number}.png",
 ) -> None:
     """Write each of ``files`` (checked with :func:`check_exports`) for ``scene`` along
-    ``path``; ``file_pattern`` names the rendered frames in ``transforms.json``."""
+    ``camera_path``; ``file_pattern`` names the rendered frames in ``transforms.json``."""
     for file in files:
         suffix = Path(file).suffix.lower()
         if suffix == ".glb":
-            write_glb(scene, path, file)
+            write_glb(scene, camera_path, file)
         elif suffix == ".chan":
-            write_chan(path, file)
+            write_chan(camera_path, file)
         elif suffix == ".json":
-            write_transforms(path, file, file_pattern=file_pattern)
+            write_transforms(camera_path, file, file_pattern=file_pattern)
         elif suffix == ".ply":
             write_ply(scene, file)
         elif suffix in (".usda", ".usdc"):
-            write_usd(scene, path, file)
+            write_usd(scene, camera_path, file)
         else:  # pragma: no cover - check_exports refuses these first
             raise InputError(f"--export {file}: unknown format")
 

@@ -27,10 +27,10 @@ def nuke_rotation_degrees(rotation: np.ndarray) -> tuple[float, float, float]:
     return float(rx), float(ry), float(rz)
 
 
-def chan_text(path: CameraPath) -> str:
-    """The ``.chan`` content of ``path`` (module docstring)."""
+def chan_text(camera_path: CameraPath) -> str:
+    """The ``.chan`` content of ``camera_path`` (module docstring)."""
     lines = []
-    for number, camera in zip(path.frame_numbers, path.cameras, strict=True):
+    for number, camera in zip(camera_path.frame_numbers, camera_path.cameras, strict=True):
         matrix = gltf_pose(camera.pose)
         rx, ry, rz = nuke_rotation_degrees(matrix[:3, :3])
         tx, ty, tz = matrix[:3, 3]
@@ -39,6 +39,6 @@ def chan_text(path: CameraPath) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_chan(path: CameraPath, file: str | Path) -> None:
+def write_chan(camera_path: CameraPath, file: str | Path) -> None:
     """Write :func:`chan_text` to ``file`` (temporary file, then rename)."""
-    write_text_atomic(Path(file), chan_text(path), "Nuke camera")
+    write_text_atomic(Path(file), chan_text(camera_path), "Nuke camera")

@@ -68,8 +68,8 @@ def texture_jpeg(texture: np.ndarray) -> tuple[bytes, float]:
     return out.getvalue(), scale
 
 
-def glb_bytes(scene: Scene, path: CameraPath) -> bytes:
-    """The ``.glb`` file content for ``scene`` seen along ``path`` (module docstring)."""
+def glb_bytes(scene: Scene, camera_path: CameraPath) -> bytes:
+    """The ``.glb`` file content for ``scene`` seen along ``camera_path`` (module docstring)."""
     import pygltflib as g
 
     positions = (scene.vertices.astype(np.float64) @ GLTF_FROM_OPENCV.T).astype(np.float32)
@@ -124,9 +124,9 @@ def glb_bytes(scene: Scene, path: CameraPath) -> bytes:
     image_view = add_view(jpeg)
 
     # The camera: TRS keys per frame.
-    cameras = path.cameras
+    cameras = camera_path.cameras
     matrices = [gltf_pose(c.pose) for c in cameras]
-    times = (np.arange(len(cameras), dtype=np.float64) / float(path.fps)).astype(np.float32)
+    times = (np.arange(len(cameras), dtype=np.float64) / float(camera_path.fps)).astype(np.float32)
     translations = np.array([m[:3, 3] for m in matrices], np.float32)
     rotations = np.array([_quaternion_xyzw(m[:3, :3]) for m in matrices], np.float64)
     for i in range(1, len(rotations)):  # shortest arcs between keys
@@ -202,8 +202,8 @@ def glb_bytes(scene: Scene, path: CameraPath) -> bytes:
         extensionsUsed=["KHR_materials_unlit"],
         extras={
             "stillcam": {
-                "fps": f"{path.fps.numerator}/{path.fps.denominator}",
-                "first_frame": path.first_frame,
+                "fps": f"{camera_path.fps.numerator}/{camera_path.fps.denominator}",
+                "first_frame": camera_path.first_frame,
                 "yfov_per_frame": [yfov(c) for c in cameras],
                 "axes": "glTF: +Y up, metres; world = stillcam world rotated 180 deg about x",
             }
@@ -213,6 +213,6 @@ def glb_bytes(scene: Scene, path: CameraPath) -> bytes:
     return b"".join(gltf.save_to_bytes())
 
 
-def write_glb(scene: Scene, path: CameraPath, file: str | Path) -> None:
+def write_glb(scene: Scene, camera_path: CameraPath, file: str | Path) -> None:
     """Write :func:`glb_bytes` to ``file`` (temporary file, then rename)."""
-    write_bytes_atomic(Path(file), glb_bytes(scene, path), "glTF scene")
+    write_bytes_atomic(Path(file), glb_bytes(scene, camera_path), "glTF scene")

@@ -72,7 +72,7 @@ def import_pxr():
     return Gf, Sdf, Usd, UsdGeom, UsdShade, Vt
 
 
-def write_usd(scene: Scene, path: CameraPath, file: str | Path) -> None:
+def write_usd(scene: Scene, camera_path: CameraPath, file: str | Path) -> None:
     """Write the stage (module docstring) to ``file`` (``.usda`` or ``.usdc``) and its atlas
     beside it, each through a temporary file renamed into place."""
     Gf, Sdf, Usd, UsdGeom, UsdShade, Vt = import_pxr()
@@ -86,11 +86,11 @@ def write_usd(scene: Scene, path: CameraPath, file: str | Path) -> None:
         stage = Usd.Stage.CreateNew(str(tmp))
         UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
         UsdGeom.SetStageMetersPerUnit(stage, METERS_PER_UNIT)
-        first, last = path.first_frame, path.first_frame + len(path) - 1
+        first, last = camera_path.first_frame, camera_path.first_frame + len(camera_path) - 1
         stage.SetStartTimeCode(first)
         stage.SetEndTimeCode(last)
-        stage.SetTimeCodesPerSecond(float(path.fps))
-        stage.SetFramesPerSecond(float(path.fps))
+        stage.SetTimeCodesPerSecond(float(camera_path.fps))
+        stage.SetFramesPerSecond(float(camera_path.fps))
         root = UsdGeom.Xform.Define(stage, "/stillcam")
         stage.SetDefaultPrim(root.GetPrim())
 
@@ -140,7 +140,7 @@ def write_usd(scene: Scene, path: CameraPath, file: str | Path) -> None:
         camera_prim = UsdGeom.Camera.Define(stage, "/stillcam/camera")
         transform = camera_prim.AddTransformOp()
         lens_attrs = {}
-        for number, camera in zip(path.frame_numbers, path.cameras, strict=True):
+        for number, camera in zip(camera_path.frame_numbers, camera_path.cameras, strict=True):
             transform.Set(Gf.Matrix4d(usd_camera_matrix(camera).T.tolist()), number)
             for key, value in lens_mm(camera).items():
                 if key not in lens_attrs:

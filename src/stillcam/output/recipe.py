@@ -67,20 +67,20 @@ def read_recipe(path: str | Path) -> Recipe:
         raise RecipeError(f"{path}: recipe fields are wrong ({exc})") from None
 
 
-def output_record(target: OutputTarget, path: CameraPath, settings: OutputSettings) -> dict[str, Any]:
+def output_record(target: OutputTarget, camera_path: CameraPath, settings: OutputSettings) -> dict[str, Any]:
     """The recipe's ``output`` block: file name and kind, frames, size, fps and colour."""
-    first = path.cameras[0]
+    first = camera_path.cameras[0]
     if target.path.suffix.lower() == ".exr":
         colour = ocio_record(settings.output_colorspace)
     else:
         colour = {"space": "sRGB-encoded Rec.709" + (", BT.709-tagged" if target.kind == "video" else "")}
     return {
         "colour": colour,
-        "path": target.path.name,
+        "camera_path": target.path.name,
         "kind": target.kind,
-        "frames": len(path),
-        "first_frame": path.first_frame,
+        "frames": len(camera_path),
+        "first_frame": camera_path.first_frame,
         "width": first.width,
         "height": first.height,
-        "fps": f"{path.fps.numerator}/{path.fps.denominator}",
+        "fps": f"{camera_path.fps.numerator}/{camera_path.fps.denominator}",
     }
