@@ -83,5 +83,10 @@ __all__ = [
     "EXPORT_FORMATS",
     "atlas_path",
     "check_exports",
+    "import_pxr",
+    "write_chan",
     "write_exports",
+    "write_glb",
+    "write_ply",
+    "write_usd",
 ]
