@@ -54,6 +54,7 @@ from .output.passes import open_pass_sinks
 from .output.recipe import Recipe, output_record, read_recipe, write_recipe
 from .output.sinks import check_output, open_sink
 from .output.targets import OutputTarget, parse_output
+from .render.frame import Renderer
 from .render.registry import get_renderer, renderer_name
 from .safety import Safety, guard, proxy_for
 from .scene.mesh import Scene
@@ -88,10 +89,8 @@ def destination(
         raise OutputError(f"{target.recipe_path}: already exists; pass --overwrite to replace it")
     if target.kind == "video":
         check_destination(target.path, overwrite)
-    # A camera file's own fps wins; its timecode check waits until the file is read.
-    fps = options.shot.frame_rate if options.shot.camera_file is None else None
-    if fps is not None:
-        check_output(target, options.output, fps)
+    if options.shot.camera_file is None:  # a camera file's own fps wins: checked when it is read
+        check_output(target, options.output, options.shot.frame_rate)
     return Destination(target, tuple(check_exports(exports, overwrite)), overwrite)
 
 
@@ -159,7 +158,13 @@ def _drain(pending: deque[Future[None]], keep: int) -> None:
         pending.popleft().result()
 
 
-def _write_frames(shot_output: ShotOutput, camera_path: CameraPath, name: str, quiet: bool, on_frame) -> None:
+def _write_frames(
+    shot_output: ShotOutput,
+    camera_path: CameraPath,
+    name: str,
+    quiet: bool,
+    on_frame: Callable[[int, int], None] | None,
+) -> None:
     """Render every camera of ``camera_path`` into ``shot_output``; rendering frame n+1 overlaps the
     encoding of frame n (the encoder runs in a thread, at most two frames behind)."""
     try:
@@ -183,7 +188,7 @@ def _write_frames(shot_output: ShotOutput, camera_path: CameraPath, name: str, q
 
 
 def _open_output(
-    dest: Destination, camera_path: CameraPath, scene: Scene, options: RenderOptions, renderer
+    dest: Destination, camera_path: CameraPath, scene: Scene, options: RenderOptions, renderer: Renderer
 ) -> ShotOutput:
     """The main sink and the passes, destinations checked; all aborted if one cannot open."""
     first, target = camera_path.cameras[0], dest.target
