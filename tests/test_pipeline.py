@@ -186,10 +186,10 @@ def test_destination_checks_without_writing(tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(OutputError, match="does not exist"):
         pipeline.destination(tmp_path / "no" / "a.mov", options, overwrite=False)
-    with pytest.raises(InputError):
-        pipeline.destination(
-            tmp_path / "a.mp4", RenderOptions.from_fields({"codec": "prores-4444"}), overwrite=False
-        )
+    prores = RenderOptions.from_fields({"codec": "prores-4444"})
+    dest = pipeline.destination(tmp_path / "a.mp4", prores, overwrite=False)
+    with pytest.raises(InputError, match="prores-4444"):  # needs the shot's fps: checked with the plan
+        pipeline.camera_plan(prores, dest)
 
 
 def test_plan_shot_builds_the_scene_the_cameras_need(small_example):
@@ -217,3 +217,57 @@ def test_an_interrupted_render_leaves_no_partial_files(photo_files, tmp_path, mo
     with pytest.raises(KeyboardInterrupt):
         pipeline.render(photo, depth, out / "k.mp4", options, on_frame=failing, exports=[out / "k.glb"])
     assert calls == [1, 2] and sorted(Path(out).iterdir()) == []
+
+
+@pytest.fixture()
+def camera_files(tmp_path, small_example) -> dict[str, Path]:
+    """A transforms.json of 3 frames at 160x90, and a shot file of 6 frames (24 fps, 0.25 s)."""
+    from stillcam.camera import Camera, CameraPath
+    from stillcam.camera.transforms import write_transforms
+
+    picture, _ = small_example
+    start = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
+    poses = [np.eye(4) for _ in range(3)]
+    for i, pose in enumerate(poses):
+        pose[0, 3] = 0.01 * i
+    cameras = CameraPath(tuple(start.with_pose(p) for p in poses), ShotSettings().frame_rate, 1001)
+    write_transforms(cameras, tmp_path / "cams.json")
+    (tmp_path / "shot.yaml").write_text(
+        "segments:\n  - move: pan\n    params: {degrees: 2}\nduration: 0.25\n"
+    )
+    return {"transforms": tmp_path / "cams.json", "shot": tmp_path / "shot.yaml"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--codec", "prores-4444"], "prores-4444"),
+        (["--frames", "1001-1010"], "the shot has frames 1001-1003"),
+        (["--safe"], "--safe cannot shorten"),
+        (["--size", "100x100"], "another aspect ratio"),
+    ],
+)
+def test_checks_that_need_the_camera_file_come_before_the_photo(
+    extra, needle, camera_files, photo_files, tmp_path, capsys, decoding
+):
+    photo, depth = photo_files
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = ["render", str(photo), "--depth", str(depth), "--path", str(camera_files["transforms"]), *extra]
+    code, err = _run([*argv, "-o", str(out / "s.mp4"), "--quiet"], capsys)
+    assert code == 2 and needle in err and err.count("\n") == 1, err
+    assert decoding == [] and list(out.iterdir()) == []
+
+
+def test_frames_outside_a_move_fail_before_decoding(photo_files, tmp_path, capsys, decoding):
+    photo, depth = photo_files  # SMALL: 0.25 s at 12 fps = frames 1001-1003
+    argv = ["render", str(photo), "--depth", str(depth), "-o", str(tmp_path / "s.mp4"), *SMALL]
+    code, err = _run([*argv, "--frames", "1002-1004"], capsys)
+    assert code == 2 and "the shot has frames 1001-1003" in err and decoding == []
+
+
+def test_the_demo_takes_a_shot_file(camera_files, tmp_path, capsys):
+    out = tmp_path / "d.####.png"
+    argv = ["demo", "--example-size", "64x36", "--path", str(camera_files["shot"]), "-o", str(out), "--quiet"]
+    assert _run(argv, capsys)[0] == 0
+    assert len(list(tmp_path.glob("d.*.png"))) == 6

@@ -129,7 +129,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(demo)
     add_options(demo)
-    demo.set_defaults(move=DEMO_MOVE)
 
     render = commands.add_parser(
         "render",
@@ -289,6 +288,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     options = options_from(args)
+    if args.command == "demo" and options.shot.move is None and options.shot.camera_file is None:
+        options = dataclasses.replace(options, shot=dataclasses.replace(options.shot, move=DEMO_MOVE))
     if args.command == "export":
         pipeline.export(args.photo, args.depth, args.output, options, overwrite=args.overwrite)
         print(f"wrote {', '.join(args.output)}", file=sys.stderr)

@@ -25,9 +25,11 @@ from .camera.path import CameraPath
 from .camera.plan import (
     camera_file_record,
     camera_paths,
+    check_frame_span,
     frame_range,
     metres_warning,
     parse_size_text,
+    plan_timing,
     shot_plan,
     with_lens,
 )
@@ -76,12 +78,11 @@ class Destination:
 def destination(
     output: str | Path, options: RenderOptions, *, overwrite: bool, exports: Sequence[str | Path] = ()
 ) -> Destination:
-    """Check the output path, its recipe's, the exports' and the output options that depend
-    on the file's kind (codec for the extension, timecode, colour space), before any file is
-    decoded.
+    """Check the output path, its recipe's and the exports', before any file is read (the
+    output options that depend on the shot's fps are checked by :func:`camera_plan`).
 
     Raises:
-        InputError: an unknown extension or an option that does not fit the output.
+        InputError: an unknown extension.
         OutputError: a destination that exists (without ``overwrite``) or cannot be written.
     """
     target = parse_output(output)
@@ -89,9 +90,21 @@ def destination(
         raise OutputError(f"{target.recipe_path}: already exists; pass --overwrite to replace it")
     if target.kind == "video":
         check_destination(target.path, overwrite)
-    if options.shot.camera_file is None:  # a camera file's own fps wins: checked when it is read
-        check_output(target, options.output, options.shot.frame_rate)
     return Destination(target, tuple(check_exports(exports, overwrite)), overwrite)
+
+
+def camera_plan(options: RenderOptions, dest: Destination | None = None) -> Shot | CameraPath:
+    """What the camera does (:func:`~stillcam.camera.plan.shot_plan`: reads the camera file,
+    not the photo), with every check that needs the shot but not the photo: the ``--frames``
+    span, and the output options for the shot's frame rate (codec for the extension, bit
+    depth, timecode, colour space).
+    """
+    plan = shot_plan(options.shot)
+    timing = plan_timing(plan, options.shot)
+    check_frame_span(options.shot.frame_span, timing)
+    if dest is not None:
+        check_output(dest.target, options.output, timing.fps)
+    return plan
 
 
 def load_inputs(
@@ -133,8 +146,6 @@ def plan_cameras(
     shot = options.shot
     source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
     plan = shot_plan(shot) if plan is None else plan
-    if shot.safe and isinstance(plan, CameraPath):
-        raise InputError("--safe cannot shorten cameras read from a transforms.json; leave --safe out")
     path, safety = guard(
         camera_paths(source, depth.z, shot, plan),
         proxy_for(picture, depth),
@@ -286,8 +297,8 @@ def render(
     """
     options = options or RenderOptions()
     dest = destination(output, options, overwrite=overwrite, exports=exports)
+    plan = camera_plan(options, dest)
     camera_file = camera_file_record(options.shot)
-    plan = shot_plan(options.shot)
     picture, depth_map = load_inputs(photo, depth, options)
     inputs = {
         "photo": {"path": str(Path(photo).resolve()), "sha256": picture.sha256, "colour": picture.colour},
@@ -311,7 +322,7 @@ def export(
     if not files:
         raise InputError("stillcam export: name at least one file with -o (e.g. -o shot.glb)")
     paths = check_exports(files, overwrite)
-    plan = shot_plan(options.shot)
+    plan = camera_plan(options)
     picture, depth_map = load_inputs(photo, depth, options)
     scene, path, safety = plan_shot(picture, depth_map, options, plan)
     for line in safety.warnings:
@@ -346,8 +357,7 @@ def demo(
     """Render the bundled example (no files, no network, no model) to ``output``."""
     options = options or RenderOptions()
     dest = destination(output, options, overwrite=overwrite, exports=exports)
-    camera_file_record(options.shot)  # a missing camera file is named as such, before it is read
-    plan = shot_plan(options.shot)
+    plan = camera_plan(options, dest)
     picture, depth, inputs = demo_inputs(example_size, options)
     return render_shot(picture, depth, dest, options, inputs, plan=plan, quiet=quiet)
 
@@ -407,6 +417,6 @@ def rerender(
         camera_file = _checked_file(inputs["camera_file"], "camera file", recipe_path.parent)
         options = replace(options, shot=replace(options.shot, camera_file=str(camera_file)))
     dest = destination(output, options, overwrite=overwrite, exports=exports)
-    plan = shot_plan(options.shot)
+    plan = camera_plan(options, dest)
     picture, depth = _recipe_inputs(recipe, recipe_path.parent, options)
     return render_shot(picture, depth, dest, options, inputs, plan=plan, quiet=quiet)

@@ -29,7 +29,15 @@ from ..io.image import Picture
 from .camera import Camera, fit_output_camera
 from .moves import MoveContext, parse_move_params, subject_depth
 from .path import EASINGS, CameraPath, check_easing
-from .shot import Shot, build_shot_path, check_shot, parse_move_expression, read_shot_file
+from .shot import (
+    Shot,
+    ShotTiming,
+    build_shot_path,
+    check_shot,
+    parse_move_expression,
+    read_shot_file,
+    shot_timing,
+)
 from .transforms import read_transforms
 
 #: Named output sizes (width, height) in pixels.
@@ -277,13 +285,42 @@ def with_lens(picture: Picture, shot: ShotSettings) -> Picture:
 
 
 def shot_plan(shot: ShotSettings) -> Shot | CameraPath:
-    """What the camera does: the ``--path`` file's shot or cameras, else ``--move``/``--set``."""
+    """What the camera does: the ``--path`` file's shot, or its cameras (at ``--size`` when
+    one is given), else ``--move``/``--set``. Reads the camera file, not the photo.
+
+    Raises:
+        InputError: an unreadable camera file, ``--safe`` or another aspect ratio with
+            imported cameras.
+    """
     if shot.move_shot is not None:
         return shot.move_shot
     assert shot.camera_file is not None
-    if is_transforms(Path(shot.camera_file)):
-        return read_transforms(shot.camera_file, fps=shot.frame_rate, first_frame=shot.first_frame)
-    return read_shot_file(shot.camera_file)
+    if not Path(shot.camera_file).is_file():
+        raise InputError(f"--path {shot.camera_file}: no such file; give a shot file or a transforms.json")
+    if not is_transforms(Path(shot.camera_file)):
+        return read_shot_file(shot.camera_file)
+    if shot.safe:
+        raise InputError("--safe cannot shorten cameras read from a transforms.json; leave --safe out")
+    cameras = read_transforms(shot.camera_file, fps=shot.frame_rate, first_frame=shot.first_frame)
+    return _imported(cameras, shot)
+
+
+def plan_timing(plan: Shot | CameraPath, shot: ShotSettings) -> ShotTiming:
+    """The fps, first frame and frame counts of :func:`shot_plan`'s result, before any camera
+    is sampled (the photo is not needed)."""
+    if isinstance(plan, CameraPath):
+        return ShotTiming(plan.fps, plan.first_frame, (len(plan),))
+    return shot_timing(plan, fps=shot.frame_rate, duration_s=shot.duration, first_frame=shot.first_frame)
+
+
+def check_frame_span(span: tuple[int, int] | None, timing: ShotTiming) -> None:
+    """Refuse a ``--frames`` span the shot does not have."""
+    if span is None:
+        return
+    a, b = span
+    first, last = timing.first_frame, timing.first_frame + timing.frames - 1
+    if not first <= a <= b <= last:
+        raise InputError(f"--frames {a}-{b}: the shot has frames {first}-{last}; pick A <= B inside it")
 
 
 def is_transforms(file: Path) -> bool:
@@ -337,10 +374,9 @@ def camera_paths(
     Returns:
         amount in [0, 1] -> :class:`CameraPath` (imported cameras ignore the amount).
     """
+    if isinstance(plan, CameraPath):  # already at --size (shot_plan)
+        return lambda amount: plan
     width, height = shot.output_size(source.width, source.height)
-    if isinstance(plan, CameraPath):
-        imported = _imported(plan, shot, width, height)
-        return lambda amount: imported
     context = move_context(fit_output_camera(source, width, height), source, z, shot)
 
     def sample(amount: float) -> CameraPath:
@@ -357,10 +393,11 @@ def camera_paths(
     return sample
 
 
-def _imported(camera_path: CameraPath, shot: ShotSettings, width: int, height: int) -> CameraPath:
+def _imported(camera_path: CameraPath, shot: ShotSettings) -> CameraPath:
     """Cameras from a transforms.json at their own size, or resized to an explicit ``--size``."""
     first = camera_path.cameras[0]
-    if shot.size == "source" or (width, height) == (first.width, first.height):
+    width, height = shot.output_size(first.width, first.height)
+    if (width, height) == (first.width, first.height):
         return camera_path
     if abs(width / height - first.width / first.height) > 0.01 * first.width / first.height:
         raise InputError(
@@ -399,12 +436,8 @@ def frame_range(camera_path: CameraPath, span: tuple[int, int] | None) -> Camera
     """The part of ``camera_path`` from frame ``span[0]`` to ``span[1]`` (all of it for None)."""
     if span is None:
         return camera_path
+    check_frame_span(span, ShotTiming(camera_path.fps, camera_path.first_frame, (len(camera_path),)))
     a, b = span
-    last = camera_path.first_frame + len(camera_path) - 1
-    if not camera_path.first_frame <= a <= b <= last:
-        raise InputError(
-            f"--frames {a}-{b}: the shot has frames {camera_path.first_frame}-{last}; pick A <= B inside it"
-        )
     return CameraPath(
         camera_path.cameras[a - camera_path.first_frame : b - camera_path.first_frame + 1], camera_path.fps, a
     )

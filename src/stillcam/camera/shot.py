@@ -513,19 +513,27 @@ def _segments_path(
     return cameras
 
 
-def _keys_path(shot: Shot, context: MoveContext, fps: Fraction, first: int, amount: float) -> list[Camera]:
-    start = _lens_camera(context.camera, shot.lens)
+def _key_times(shot: Shot, fps: Fraction, first: int) -> np.ndarray:
+    """Seconds after the first frame of each keyframe."""
     keys = shot.keyframes
     times = np.array([k.time if k.time is not None else float((k.frame - first) / fps) for k in keys])  # type: ignore[operator]
     if np.any(np.diff(times) <= 0) or times[0] < 0:
         raise MoveError("keyframes must be at increasing times, at or after the first frame")
+    return times
+
+
+def _keys_path(
+    shot: Shot, context: MoveContext, fps: Fraction, first: int, n: int, amount: float
+) -> list[Camera]:
+    start = _lens_camera(context.camera, shot.lens)
+    keys = shot.keyframes
+    times = _key_times(shot, fps, first)
     positions = np.array([k.position for k in keys], dtype=np.float64)
     rotations = np.stack([_key_rotation(k) for k in keys])
     focals, focal = [], start.fx
     for key in keys:
         focal = _focal_px(shot.lens, key.focal_mm, start) if key.focal_mm is not None else focal
         focals.append(focal)
-    n = frame_count(shot.duration, fps) if shot.duration is not None else round(times[-1] * fps) + 1
     at = np.arange(n) / float(fps) * amount
     at = eased_times(times, [k.easing for k in keys[:-1]], at)
     p, r, f = interpolate_keys(
@@ -545,6 +553,45 @@ def _key_rotation(key: Keyframe) -> np.ndarray:
     if key.quaternion is not None:
         return rotation_from_quaternion(key.quaternion)
     return np.eye(3)
+
+
+class ShotTiming(NamedTuple):
+    """When a shot's frames are, worked out without sampling a camera.
+
+    Attributes:
+        fps: exact frame rate.
+        first_frame: number of the first frame.
+        counts: frames of each segment (one entry, the whole shot, for keyframes).
+    """
+
+    fps: Fraction
+    first_frame: int
+    counts: tuple[int, ...]
+
+    @property
+    def frames(self) -> int:
+        """Frames of the whole shot."""
+        return sum(self.counts)
+
+
+def shot_timing(
+    shot: Shot, *, fps: Fraction, duration_s: float | None = None, first_frame: int = FIRST_FRAME
+) -> ShotTiming:
+    """The fps, first frame and frame counts :func:`build_shot_path` samples ``shot`` at (its
+    own fps, first frame and duration win over the command line's values given here).
+
+    Raises:
+        MoveError: segments that do not fit the duration, keyframes out of order.
+    """
+    fps = parse_fps(shot.fps) if shot.fps is not None else fps
+    first = shot.first_frame if shot.first_frame is not None else first_frame
+    total = shot.duration if shot.duration is not None else duration_s
+    if shot.segments:
+        counts = _allot(shot.segments, frame_count(total, fps) if total else None, fps)
+        return ShotTiming(fps, first, tuple(counts))
+    times = _key_times(shot, fps, first)
+    n = frame_count(shot.duration, fps) if shot.duration is not None else round(times[-1] * fps) + 1
+    return ShotTiming(fps, first, (int(n),))
 
 
 def build_shot_path(
@@ -569,15 +616,13 @@ def build_shot_path(
         amount: in (0, 1]: how much of every move to play (the motion-safety clamp); progress
             is multiplied by it, keyframe paths stop at that fraction of their length.
     """
-    fps = parse_fps(shot.fps) if shot.fps is not None else fps
-    first = shot.first_frame if shot.first_frame is not None else first_frame
+    timing = shot_timing(shot, fps=fps, duration_s=duration_s, first_frame=first_frame)
+    fps, first = timing.fps, timing.first_frame
     easing = shot.easing or easing
-    total = shot.duration if shot.duration is not None else duration_s
     if shot.segments:
-        counts = _allot(shot.segments, frame_count(total, fps) if total else None, fps)
-        cameras = _segments_path(shot, context, counts, fps, easing, amount)
+        cameras = _segments_path(shot, context, list(timing.counts), fps, easing, amount)
     else:
-        cameras = _keys_path(shot, context, fps, first, amount)
+        cameras = _keys_path(shot, context, fps, first, timing.frames, amount)
     if shot.layers:
         linear = np.arange(len(cameras)) / max(len(cameras) - 1, 1)
         for layer in shot.layers:

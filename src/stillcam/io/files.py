@@ -1,8 +1,8 @@
 """Files written whole or not at all, and output destinations checked before any work.
 
-The bottom of the layers (docs/architecture.md): every stage that writes a file (recipes,
-shot files, cached depth, exports, uploads) goes through these, so nothing ever appears under
-a final name half-written.
+In the io layer, below every stage (docs/architecture.md): every stage that writes a file
+(recipes, shot files, cached depth, exports, uploads) goes through these, so nothing ever
+appears under a final name half-written.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The local web app (``stillcam serve``, extra ``web``): the HTTP wiring only. FastAPI +
-uvicorn, a static page with a WebGL2 viewer (:mod:`.preview` makes what it is sent),
+"""The local web app (``stillcam serve``, extra ``web``): the HTTP wiring, and ``_Api``, which
+calls the pipeline's planning and caches per upload. FastAPI + uvicorn, a static page with a
+WebGL2 viewer (:mod:`.preview` makes what it is sent),
 uploads (:mod:`.uploads`), renders in a bounded worker pool with job folders on disk
 (:mod:`.jobs`).
 
