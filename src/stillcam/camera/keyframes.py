@@ -8,8 +8,6 @@ tangents, ``Slerp``), not by hand.
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import CubicHermiteSpline
-from scipy.spatial.transform import Rotation, Slerp
 
 from .camera import rotation_x, rotation_y, rotation_z
 from .path import ease
@@ -25,11 +23,15 @@ def rotation_from_angles(pan: float, tilt: float, roll: float) -> np.ndarray:
 def rotation_from_quaternion(wxyz: tuple[float, float, float, float]) -> np.ndarray:
     """(3, 3) rotation from a unit quaternion (w, x, y, z) in OpenCV axes (normalised here)."""
     w, x, y, z = wxyz
+    from scipy.spatial.transform import Rotation  # scipy imports in ~0.5 s: only when used
+
     return Rotation.from_quat([x, y, z, w]).as_matrix()
 
 
 def quaternion_of(rotation: np.ndarray) -> tuple[float, float, float, float]:
     """(w, x, y, z) unit quaternion of a (3, 3) rotation, with w >= 0."""
+    from scipy.spatial.transform import Rotation
+
     x, y, z, w = Rotation.from_matrix(rotation).as_quat()
     sign = -1.0 if w < 0 else 1.0
     return float(sign * w), float(sign * x), float(sign * y), float(sign * z)
@@ -77,6 +79,9 @@ def interpolate_keys(
     Returns:
         positions (N, 3), rotations (N, 3, 3), focals (N,), all float64.
     """
+    from scipy.interpolate import CubicHermiteSpline
+    from scipy.spatial.transform import Rotation, Slerp
+
     at = np.clip(np.asarray(at, dtype=np.float64), times[0], times[-1])
     if len(times) == 1:
         n = len(at)
