@@ -34,8 +34,7 @@ from .camera.plan import (
     with_lens,
 )
 from .camera.shot import Shot
-from .conventions import focal_mm_to_px
-from .depth.convert import DepthMap, depth_from_raw, resample_depth
+from .depth.convert import DepthMap, depth_map_of_file
 from .depth.estimate import (
     depth_map_of,
     estimate_depth,
@@ -120,17 +119,7 @@ def load_inputs(
         estimate = estimate_depth(picture, settings.depth_model, upsample=settings.upsample, **model)
         return with_model_lens(picture, estimate), depth_map_of(estimate, settings)
     picture = with_lens(load_image(photo), options.shot)
-    raw = read_depth_file(depth)
-    raw_w = raw.values.shape[1]
-    focal_px = focal_mm_to_px(picture.focal_mm, picture.width, picture.height) * raw_w / picture.width
-    z = depth_from_raw(raw, settings, focal_px=focal_px)
-    z = resample_depth(z, picture.width, picture.height, name=raw.name)
-    source = f"file:{raw.name} ({settings.depth_kind}"
-    if settings.depth_kind == "inverse-depth" or (settings.near is not None and settings.far is not None):
-        source += f", near {settings.near}, far {settings.far}"
-    metric = settings.depth_kind != "inverse-depth" and (settings.near is None or settings.far is None)
-    origin = {"path": str(Path(depth).resolve()), "sha256": raw.sha256}
-    return picture, DepthMap(z, source + ")", raw.sha256, metric=metric, origin=origin)
+    return picture, depth_map_of_file(read_depth_file(depth), depth, picture, settings)
 
 
 def plan_cameras(

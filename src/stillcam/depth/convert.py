@@ -15,13 +15,16 @@ Rules (also in docs/conventions.md, "Depth kinds"):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 import cv2
 import numpy as np
 
+from ..conventions import focal_mm_to_px
 from ..errors import DepthError
 from ..io.depthfile import RawDepth
+from ..io.image import Picture
 
 DepthKind = Literal["depth", "inverse-depth", "disparity"]
 DEPTH_KINDS: tuple[str, ...] = get_args(DepthKind)
@@ -211,3 +214,25 @@ def resample_depth(z: np.ndarray, width: int, height: int, *, name: str = "depth
         )
     inverse = cv2.resize(1.0 / z, (width, height), interpolation=cv2.INTER_LINEAR)
     return (1.0 / inverse).astype(np.float32)
+
+
+def depth_map_of_file(raw: RawDepth, file: str | Path, picture: Picture, settings: DepthSettings) -> DepthMap:
+    """The photo's metric depth from a depth file as read (``raw``, from ``file``): its values
+    interpreted by ``settings`` at the file's own resolution, then resampled to the photo.
+
+    Args:
+        raw: the file's map (:func:`stillcam.io.depthfile.read_depth_file`).
+        file: where it was read from (for the recipe).
+        picture: the photo (its size and focal length; disparity needs the focal).
+        settings: kind, near/far, baseline, scale.
+    """
+    raw_w = raw.values.shape[1]
+    focal_px = focal_mm_to_px(picture.focal_mm, picture.width, picture.height) * raw_w / picture.width
+    z = depth_from_raw(raw, settings, focal_px=focal_px)
+    z = resample_depth(z, picture.width, picture.height, name=raw.name)
+    source = f"file:{raw.name} ({settings.depth_kind}"
+    if settings.depth_kind == "inverse-depth" or (settings.near is not None and settings.far is not None):
+        source += f", near {settings.near}, far {settings.far}"
+    metric = settings.depth_kind != "inverse-depth" and (settings.near is None or settings.far is None)
+    origin = {"path": str(Path(file).resolve()), "sha256": raw.sha256}
+    return DepthMap(z, source + ")", raw.sha256, metric=metric, origin=origin)
