@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,models,gl,color,usd,web]'
+	$(BIN)/pip install --quiet -e '.[dev,models,fill,gl,color,usd,web]'
 	touch $@
 
 demo: $(VENV)/.installed

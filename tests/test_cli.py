@@ -329,6 +329,25 @@ def test_guard_warns_on_stderr_records_in_the_recipe_and_clamps(tmp_path: Path, 
     assert json.loads((tmp_path / "s.recipe.json").read_text())["safety"]["reveal"] <= 0.4
 
 
+def test_framing_inside_reports_the_zoom_on_stderr_and_in_the_recipe(tmp_path: Path, photo_files, capsys):
+    code, err = _run([*_render(*photo_files, tmp_path / "z.mp4", "--move", "pan(degrees=6)")], capsys)
+    assert code == 0 and "--framing" not in err
+    code, err = _run(
+        [*_render(*photo_files, tmp_path / "i.####.png", "--move", "pan(degrees=6)", "--framing", "inside")],
+        capsys,
+    )
+    framing = json.loads((tmp_path / "i.recipe.json").read_text())["safety"]["framing"]
+    assert code == 0 and framing["inside"] and 1.1 < framing["zoom"] < 2.0, err
+    assert f"stillcam: warning: --framing inside: zoomed {framing['zoom']:.3f}x so every frame stays" in err
+    assert "upscaled" not in err  # 64x36 from a 160x90 photo: still below the photo's pixels
+    code, err = _run(
+        ["rerender", str(tmp_path / "i.recipe.json"), "-o", str(tmp_path / "j.####.png")], capsys
+    )
+    assert code == 0, err  # the zoom is recomputed from the recipe's options: the same frames
+    for number in (1001, 1002, 1003):
+        assert (tmp_path / f"i.{number}.png").read_bytes() == (tmp_path / f"j.{number}.png").read_bytes()
+
+
 def test_metres_with_relative_depth_are_flagged(tmp_path: Path, photo_files, capsys):
     photo, depth = photo_files
     np.save(depth, 1.0 / np.load(depth))

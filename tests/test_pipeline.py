@@ -244,6 +244,7 @@ def camera_files(tmp_path, small_example) -> dict[str, Path]:
         (["--codec", "prores-4444"], "prores-4444"),
         (["--frames", "1001-1010"], "the shot has frames 1001-1003"),
         (["--safe"], "--safe cannot shorten"),
+        (["--framing", "inside"], "--framing inside cannot zoom"),
         (["--size", "100x100"], "another aspect ratio"),
     ],
 )

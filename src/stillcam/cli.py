@@ -191,9 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("moves", help="list the camera moves and their parameters with units")
     models = commands.add_parser(
         "models",
-        help="list the depth models with their licences, or fetch one",
-        description="List the depth models (licence, commercial use, output, size), or `pull NAME` "
-        "to download one into the Hugging Face cache on a connected machine.",
+        help="list the depth and fill models with their licences, or fetch one",
+        description="List the depth models (licence, commercial use, output, size) and the fill "
+        "models (--fill/--outpaint NAME), or `pull NAME` to download one into the Hugging Face "
+        "cache on a connected machine.",
     )
     models.add_argument("action", nargs="?", choices=["list", "pull"], default="list")
     models.add_argument("name", nargs="?", help="model to pull")
@@ -203,23 +204,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_table(rows: list[dict[str, str]]) -> None:
+    keys = list(rows[0])
+    widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in keys}
+    print("  ".join(k.ljust(widths[k]) for k in keys).rstrip())
+    for row in rows:
+        print("  ".join(row[k].ljust(widths[k]) for k in keys).rstrip())
+
+
 def _models(args: argparse.Namespace) -> None:
     from .depth.models import get_model, model_table
+    from .scene.fill_models import fill_model_table, find_fill_model, get_fill_model
 
     if args.action == "list":
-        rows = model_table()
-        keys = list(rows[0])
-        widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in keys}
-        print("  ".join(k.ljust(widths[k]) for k in keys))
-        for row in rows:
-            print("  ".join(row[k].ljust(widths[k]) for k in keys))
+        print("depth models (--depth-model NAME, extra 'models'):")
+        _print_table(model_table())
+        print("\nfill models (--fill NAME, --outpaint NAME, extra 'fill'):")
+        _print_table(fill_model_table())
         print(
             "\nNon-commercial models run only with --allow-noncommercial. Weights load from the "
-            "Hugging Face cache (`stillcam models pull NAME` on a connected machine) or --model-dir."
+            "Hugging Face cache (`stillcam models pull NAME` on a connected machine), or --model-dir "
+            "(depth) and --fill-model-dir (fill)."
         )
         return
     if not args.name:
         raise InputError("stillcam models pull NAME: name the model to fetch (see `stillcam models`)")
+    if find_fill_model(args.name) is not None:
+        from .scene.generative import fill_weights
+
+        spec = get_fill_model(args.name, allow_noncommercial=args.allow_noncommercial)
+        weights = fill_weights(spec.name, None, download=True)
+        print(f"{spec.name}: {spec.repo_id}@{weights.revision} {weights.path} (SHA-256 {weights.sha256})")
+        return
     from .depth.estimate import model_folder
 
     spec = get_model(args.name, allow_noncommercial=args.allow_noncommercial)

@@ -21,6 +21,7 @@ from .depth.convert import DepthSettings
 from .errors import InputError, RecipeError
 from .output.writers import OutputSettings
 from .render.frame import RenderSettings
+from .scene.fills import check_fill_licences
 from .scene.mesh import SceneSettings
 
 #: Section name -> its dataclass, in the order of the command line's help.
@@ -52,6 +53,10 @@ class RenderOptions:
     scene: SceneSettings = field(default_factory=SceneSettings)
     render: RenderSettings = field(default_factory=RenderSettings)
     output: OutputSettings = field(default_factory=OutputSettings)
+
+    def __post_init__(self) -> None:
+        # One --allow-noncommercial for every model a render runs (depth and fill models).
+        check_fill_licences(self.scene, allow_noncommercial=self.depth.allow_noncommercial)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -21,6 +21,7 @@ from typing import Any
 from ._progress import DelayedProgress
 from ._version import __version__
 from .camera.camera import Camera
+from .camera.framing import InsideFraming
 from .camera.path import CameraPath
 from .camera.plan import (
     camera_file_record,
@@ -58,6 +59,7 @@ from .output.targets import OutputTarget, parse_output
 from .render.frame import Renderer
 from .render.registry import get_renderer, renderer_name
 from .safety import Safety, guard, proxy_for
+from .scene.fills import fill_model_records, pinned_fill_models, prepare_fill_models
 from .scene.mesh import Scene
 from .scene.plan import scene_for
 
@@ -112,6 +114,7 @@ def load_inputs(
     """Load the photo and its depth: a depth file (interpreted and resampled to the photo), or,
     without one, the ``--depth-model``'s estimate (:mod:`stillcam.depth.estimate`)."""
     settings = options.depth
+    prepare_fill_models(options.scene, allow_noncommercial=settings.allow_noncommercial)  # before decoding
     if depth is None:
         model = {"model_dir": settings.model_dir, "allow_noncommercial": settings.allow_noncommercial}
         prepare_model(settings.depth_model, upsample=settings.upsample, **model)  # before decoding
@@ -130,18 +133,26 @@ def plan_cameras(
     the web app's preview both use, so a preview frame N is the render's frame N.
 
     ``plan`` is :func:`~stillcam.camera.plan.shot_plan`'s result when the caller has it
-    already (it reads the camera file); default: made here.
+    already (it reads the camera file); default: made here. With ``--framing inside`` every
+    path the guard samples is zoomed to stay inside the photo (``camera.framing``), so the
+    guard checks the zoomed cameras, and ``--safe`` also clamps a move that no zoom up to
+    ``MAX_ZOOM`` keeps inside.
     """
     shot = options.shot
     source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
     plan = shot_plan(shot) if plan is None else plan
+    paths = camera_paths(source, depth.z, shot, plan)
+    framed = InsideFraming(source, depth.z, paths) if shot.framing == "inside" else None
     path, safety = guard(
-        camera_paths(source, depth.z, shot, plan),
+        framed or paths,
         proxy_for(picture, depth),
         max_reveal=shot.max_reveal,
         clamp=shot.safe,
+        condition=framed.inside if framed else None,
     )
-    return source, path, replace(safety, warnings=safety.warnings + metres_warning(plan, depth))
+    framing = framed.framing(safety.amount) if framed else None
+    warnings = safety.warnings + (framing.warnings if framing else ()) + metres_warning(plan, depth)
+    return source, path, replace(safety, warnings=warnings, framing=framing)
 
 
 def plan_shot(
@@ -293,6 +304,7 @@ def render(
         "photo": {"path": str(Path(photo).resolve()), "sha256": picture.sha256, "colour": picture.colour},
         "depth": depth_map.origin,
         **camera_file,
+        **fill_model_records(options.scene),
     }
     return render_shot(picture, depth_map, dest, options, inputs, plan=plan, quiet=quiet, on_frame=on_frame)
 
@@ -328,10 +340,12 @@ def demo_inputs(size: str, options: RenderOptions) -> tuple[Picture, DepthMap, d
     if parsed is None:
         raise InputError(f"--example-size {size!r}: give WxH, e.g. 1920x1080 (2..32768 px)")
     width, height = parsed
+    prepare_fill_models(options.scene, allow_noncommercial=options.depth.allow_noncommercial)
     picture, depth = example_inputs(width, height)
     picture = with_lens(picture, options.shot)
     example = {"width": width, "height": height, "sha256": picture.sha256}
-    return picture, depth, {"example": example, **camera_file_record(options.shot)}
+    inputs = {"example": example, **camera_file_record(options.shot), **fill_model_records(options.scene)}
+    return picture, depth, inputs
 
 
 def demo(
@@ -407,5 +421,6 @@ def rerender(
         options = replace(options, shot=replace(options.shot, camera_file=str(camera_file)))
     dest = destination(output, options, overwrite=overwrite, exports=exports)
     plan = camera_plan(options, dest)
-    picture, depth = _recipe_inputs(recipe, recipe_path.parent, options)
-    return render_shot(picture, depth, dest, options, inputs, plan=plan, quiet=quiet)
+    with pinned_fill_models(inputs.get("fill_models")):  # the recipe's fill models: from the cache
+        picture, depth = _recipe_inputs(recipe, recipe_path.parent, options)
+        return render_shot(picture, depth, dest, options, inputs, plan=plan, quiet=quiet)

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from .camera.camera import Camera
+from .camera.framing import Framing
 from .camera.path import CameraPath
 from .depth.convert import DepthMap
 from .io.image import Picture, picture_from_array
@@ -53,6 +54,8 @@ class Safety:
         reveal_frame: number of that frame.
         collision_frame: number of the first frame whose camera reaches or grazes a surface, or None.
         warnings: one line each, for the user.
+        framing: with ``--framing inside``, the zoom that keeps every frame inside the photo
+            (the frames checked are the zoomed ones); None with ``--framing free``.
     """
 
     amount: float
@@ -60,15 +63,19 @@ class Safety:
     reveal_frame: int
     collision_frame: int | None
     warnings: tuple[str, ...] = ()
+    framing: Framing | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        record: dict[str, object] = {
             "amount": self.amount,
             "reveal": round(self.reveal, 4),
             "reveal_frame": self.reveal_frame,
             "collision_frame": self.collision_frame,
             "warnings": list(self.warnings),
         }
+        if self.framing is not None:
+            record["framing"] = self.framing.to_dict()
+        return record
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,6 +161,7 @@ def guard(
     *,
     max_reveal: float,
     clamp: bool,
+    condition: Callable[[float], bool] | None = None,
 ) -> tuple[CameraPath, Safety]:
     """Check the path ``make_path(1.0)``; with ``clamp``, find the largest amount that is safe.
 
@@ -162,34 +170,39 @@ def guard(
         proxy: the scene's proxy (:func:`proxy_for`).
         max_reveal: largest allowed fraction of a frame without photo pixels, in (0, 1].
         clamp: shorten the move until it is safe (else only report).
+        condition: amount -> whether that amount meets a further condition the clamp keeps
+            (``--framing inside``: every frame inside the photo within its largest zoom).
     """
     path = make_path(1.0)
     result = check_path(proxy, path)
     amount = 1.0
-    if clamp and not _safe(result, max_reveal):
+    if clamp and not (_safe(result, max_reveal) and (condition is None or condition(1.0))):
         low, high, best = 0.0, 1.0, None
         for _ in range(BISECTIONS):
             middle = 0.5 * (low + high)
             attempt = make_path(middle)
             found = check_path(proxy, attempt)
-            if _safe(found, max_reveal):
+            if _safe(found, max_reveal) and (condition is None or condition(middle)):
                 low, best = middle, (attempt, found)
             else:
                 high = middle
         path, result = best if best is not None else (make_path(0.0), check_path(proxy, make_path(0.0)))
         amount = low
-    return path, Safety(amount, *result, warnings=_warnings(result, amount, max_reveal, clamp))
+    return path, Safety(
+        amount, *result, warnings=_warnings(result, amount, max_reveal, clamp, condition is not None)
+    )
 
 
 def _warnings(
-    result: tuple[float, int, int | None], amount: float, max_reveal: float, clamp: bool
+    result: tuple[float, int, int | None], amount: float, max_reveal: float, clamp: bool, inside: bool
 ) -> tuple[str, ...]:
     reveal, frame, collision = result
     lines = []
     if clamp and amount < 1.0:
+        also = ", inside the photo (--framing inside)" if inside else ""
         lines.append(
             f"--safe: the move is played at {amount:.0%} of its length to stay within --max-reveal "
-            f"{max_reveal:g} and in front of every surface"
+            f"{max_reveal:g}{also} and in front of every surface"
         )
     if reveal > max_reveal:
         lines.append(

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -44,6 +44,9 @@ from .transforms import read_transforms
 SIZES: dict[str, tuple[int, int]] = {"HD": (1920, 1080), "UHD": (3840, 2160), "DCI4K": (4096, 2160)}
 #: The move when neither ``--move`` nor ``--path`` gives one.
 DEFAULT_MOVE = "dolly-in"
+FramingName = Literal["free", "inside"]
+#: ``--framing`` choices.
+FRAMINGS: tuple[str, ...] = get_args(FramingName)
 
 
 def parse_size_text(text: str) -> tuple[int, int] | None:
@@ -155,6 +158,15 @@ class ShotSettings:
             "fitted by cropping the photo's centre, never by stretching"
         },
     )
+    framing: FramingName = field(
+        default="free",
+        metadata={
+            "help": "free: frames may look past the photo's border (the outpainted ring shows "
+            "there); inside: every frame is zoomed by the same smallest factor that keeps it "
+            "inside the photo, so no frame-edge reveal needs a fill (the factor goes to stderr "
+            "and the recipe; not with a transforms.json)"
+        },
+    )
     focal_mm: float | None = field(
         default=None,
         metadata={
@@ -250,6 +262,8 @@ def _check_numbers(shot: ShotSettings) -> None:
         raise InputError(f"--max-reveal {shot.max_reveal}: give a fraction of the frame in (0, 1]")
     if shot.target_depth is not None and not 0.0 < shot.target_depth < 1e6:
         raise InputError(f"--target-depth {shot.target_depth}: give a distance in metres > 0")
+    if shot.framing not in FRAMINGS:
+        raise InputError(f"--framing {shot.framing!r}: choose {' or '.join(FRAMINGS)}")
     if shot.focal_mm is not None and shot.fov is not None:
         raise InputError("give either --focal-mm or --fov, not both")
     if shot.focal_mm is not None and not 1.0 <= shot.focal_mm <= 5000.0:
@@ -289,8 +303,8 @@ def shot_plan(shot: ShotSettings) -> Shot | CameraPath:
     one is given), else ``--move``/``--set``. Reads the camera file, not the photo.
 
     Raises:
-        InputError: an unreadable camera file, ``--safe`` or another aspect ratio with
-            imported cameras.
+        InputError: an unreadable camera file, ``--safe``, ``--framing inside`` or another
+            aspect ratio with imported cameras.
     """
     if shot.move_shot is not None:
         return shot.move_shot
@@ -301,6 +315,11 @@ def shot_plan(shot: ShotSettings) -> Shot | CameraPath:
         return read_shot_file(shot.camera_file)
     if shot.safe:
         raise InputError("--safe cannot shorten cameras read from a transforms.json; leave --safe out")
+    if shot.framing == "inside":
+        raise InputError(
+            "--framing inside cannot zoom cameras read from a transforms.json (they are exact); "
+            "leave --framing out"
+        )
     cameras = read_transforms(shot.camera_file, fps=shot.frame_rate, first_frame=shot.first_frame)
     return _imported(cameras, shot)
 

@@ -86,7 +86,7 @@ class DepthSettings:
     )
     allow_noncommercial: bool = field(
         default=False,
-        metadata={"help": "allow depth models whose licence forbids commercial use"},
+        metadata={"help": "allow depth and fill models whose licence forbids commercial use"},
     )
     upsample: Literal["snap", "bilinear"] = field(
         default="snap",

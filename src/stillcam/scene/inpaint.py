@@ -4,9 +4,12 @@ One protocol, several classical backends (no model needed); the choice is a reci
 parameter (``--fill``) so re-renders stay identical. Measured on Middlebury disocclusions
 (docs/benchmarks.md) to choose the default.
 
-A generative inpainter plugs in the same way: a callable with the :class:`Inpainter`
-signature, registered under a name in :data:`INPAINTERS` (wave 2 adds a diffusers backend
-as an optional extra).
+``patch`` copies the photo's own pixels (:mod:`.patchfill`): texture where the diffusion
+fills smear. A generative inpainter plugs in the same way: a callable with the
+:class:`Inpainter` signature, registered under a name in :data:`INPAINTERS`; a fill model's
+name (``migan``; ``stillcam models``, :mod:`.fill_models`) gives a
+:class:`~.generative.ModelFill`, run through ONNX Runtime (extra ``fill``) at its own working
+size.
 """
 
 from __future__ import annotations
@@ -18,11 +21,15 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
+from .fill_models import find_fill_model, registry
+from .generative import model_fill
+from .patchfill import fill_patch, patch_fill
 from .texture import quantize
 
-FillName = Literal["telea", "ns", "propagate", "nearest", "none"]
+#: The classical fills (no model needed); --fill and --outpaint also take fill models' names.
+FillName = Literal["telea", "ns", "propagate", "nearest", "patch", "none"]
 FILLS: tuple[str, ...] = get_args(FillName)
-OutpaintName = Literal["propagate", "nearest", "telea", "ns"]
+OutpaintName = Literal["propagate", "nearest", "telea", "ns", "patch"]
 
 #: (image (H, W, 3) float32 in [0, 1], known (H, W) bool) -> filled (H, W, 3) float32; known
 #: pixels are returned unchanged.
@@ -117,18 +124,31 @@ INPAINTERS: dict[str, Inpainter] = {
     "nearest": fill_nearest,
     "telea": _opencv_inpaint(cv2.INPAINT_TELEA),
     "ns": _opencv_inpaint(cv2.INPAINT_NS),
+    "patch": fill_patch,
 }
 
 
 def get_inpainter(name: str) -> Inpainter:
-    """The backend called ``name``; unknown names list the known ones."""
-    if name not in INPAINTERS:
-        raise InputError(f"unknown fill {name!r}; choose one of {', '.join(FILLS)}")
-    return INPAINTERS[name]
+    """The backend called ``name``: a classical fill, or a fill model (nothing loaded until it
+    runs; its weights: :func:`~.generative.fill_models_from`). Unknown names list the known ones."""
+    if name in INPAINTERS:
+        return INPAINTERS[name]
+    if name != "none" and find_fill_model(name) is not None:
+        return model_fill(name)
+    raise InputError(
+        f"unknown fill {name!r}; choose one of {', '.join(FILLS)}, or a fill model: "
+        f"{', '.join(registry())} (`stillcam models`)"
+    )
+
+
+def _working_size(backend: Inpainter, working_size: int) -> int:
+    """A fill model's own working size (it draws detail: it runs larger), else ``working_size``."""
+    return getattr(backend, "working_size", working_size)
 
 
 def inpaint(name: str, image: np.ndarray, known: np.ndarray, working_size: int = WORKING_SIZE) -> np.ndarray:
-    """Fill ``~known`` pixels of ``image`` with backend ``name``, at most at ``working_size``.
+    """Fill ``~known`` pixels of ``image`` with backend ``name``, at most at ``working_size``
+    (a fill model at its own, :data:`~.generative.FILL_WORKING_SIZE`).
 
     Args:
         image: (H, W, 3) float32 colours in [0, 1]; unknown pixels may hold anything.
@@ -139,7 +159,7 @@ def inpaint(name: str, image: np.ndarray, known: np.ndarray, working_size: int =
     """
     backend = get_inpainter(name)
     h, w = known.shape
-    scale = min(1.0, working_size / max(h, w))
+    scale = min(1.0, _working_size(backend, working_size) / max(h, w))
     if scale == 1.0 or known.all():
         return backend(image, known)
     small = (max(2, round(w * scale)), max(2, round(h * scale)))
@@ -163,7 +183,8 @@ def outpaint(
     """The photo on a larger canvas whose margins (``top``.. ``right`` px) are filled by backend
     ``name``, as uint16 texels (:mod:`.texture`). The fill is computed at most at
     ``working_size`` and upsampled: the margins are smooth guesses, and a full-resolution fill
-    of a 4K ring costs seconds and gigabytes.
+    of a 4K ring costs seconds and gigabytes (a fill model runs at its own working size,
+    :data:`~.generative.FILL_WORKING_SIZE`).
 
     Args:
         photo: (H, W, 3) float32 in [0, 1].
@@ -178,8 +199,16 @@ def outpaint(
     full = (h + top + bottom, w + left + right)
     storage = np.empty((full[0] + extra_rows, full[1], 3), np.uint16)
     canvas_out = storage[: full[0]]
-    scale = min(1.0, working_size / max(full))
     backend = get_inpainter(name)
+    scale = min(1.0, _working_size(backend, working_size) / max(full))
+    if name == "patch":  # copies of the photo's own texels, at full resolution
+        canvas = storage[: full[0]]
+        quantize(photo, out=canvas[top : top + h, left : left + w])
+        ring = np.ones(full, bool)
+        ring[top : top + h, left : left + w] = False
+        canvas[ring] = 0
+        patch_fill(canvas, ring, ~ring, working_px=working_size, out=canvas)
+        return storage
     if scale == 1.0:
         canvas = cv2.copyMakeBorder(photo, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
         known = np.zeros(full, bool)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from ..camera.camera import Camera
@@ -32,8 +33,9 @@ from ..camera.moves import subject_depth
 from ..depth.convert import DepthMap
 from ..errors import InputError
 from ..io.image import Picture
-from .inpaint import WORKING_SIZE, FillName, OutpaintName, get_inpainter, inpaint, outpaint
+from .inpaint import WORKING_SIZE, get_inpainter, inpaint, outpaint
 from .layers import SCREEN_SPACING_PX, BackgroundLayer, Reach, background_layer, cut_ends
+from .patchfill import patch_fill
 from .texture import quantize, to_float
 
 
@@ -59,19 +61,27 @@ class SceneSettings:
             "for a live preview)"
         },
     )
-    fill: FillName = field(
+    fill: str = field(
         default="telea",
         metadata={
             "help": "disocclusion fill: a background layer behind depth edges, coloured by this "
-            "inpainter (telea, ns, propagate, nearest); none leaves holes (and no ring) in "
-            "the matte colour"
+            "inpainter (telea, ns, propagate, nearest, patch) or fill model (migan; `stillcam "
+            "models`, extra 'fill'); none leaves holes (and no ring) in the matte colour"
         },
     )
-    outpaint: OutpaintName = field(
+    outpaint: str = field(
         default="propagate",
         metadata={
             "help": "frame-edge fill: the ring of scene past the photo's border is coloured by "
-            "this inpainter (propagate, nearest, telea, ns)"
+            "this inpainter (propagate, nearest, telea, ns, patch) or fill model (migan)"
+        },
+    )
+    fill_model_dir: str | None = field(
+        default=None,
+        metadata={
+            "metavar": "DIR",
+            "help": "load fill models (--fill/--outpaint migan) from this folder (holding the "
+            "model's .onnx file) instead of the Hugging Face cache",
         },
     )
     snap_edges: bool = field(
@@ -291,9 +301,13 @@ def _plain_grid(picture: Picture, z: np.ndarray, stride: int) -> _Grid:
     return _Grid(xs, ys, z[iy, ix].astype(np.float64), quantize(picture.pixels), 0, 0)
 
 
-def _ringed_grid(picture: Picture, z: np.ndarray, stride: int, ring_px: float, fill: str) -> _Grid:
+def _ringed_grid(
+    picture: Picture, z: np.ndarray, stride: int, ring_px: float, fill: str, *, full_atlas: bool
+) -> _Grid:
     """A grid reaching ``ring_px`` past the border; the ring's colour is inpainted, its depth
-    continues the border's."""
+    continues the border's. The storage has room below the texture for the background
+    layer's colours: one texel per vertex, or (``full_atlas``) a full-resolution copy of the
+    texture."""
     pad = max(1, math.ceil(ring_px))
     gx, gy = _padded_axis(picture.width, stride, pad), _padded_axis(picture.height, stride, pad)
     pad = int(-gx[0])  # whole coarse steps: the texture's margin must match the grid's
@@ -301,7 +315,8 @@ def _ringed_grid(picture: Picture, z: np.ndarray, stride: int, ring_px: float, f
         raise AssertionError("padded axes must start at the same margin")
     right = int(gx[-1]) - (picture.width - 1)
     bottom = int(gy[-1]) - (picture.height - 1)
-    storage = outpaint(fill, picture.pixels, pad, bottom, pad, right, extra_rows=len(gy) + ATLAS_GAP)
+    rows = picture.height + pad + bottom if full_atlas else len(gy)
+    storage = outpaint(fill, picture.pixels, pad, bottom, pad, right, extra_rows=rows + ATLAS_GAP)
     texture = storage[: picture.height + pad + bottom]
     xs, ys = np.meshgrid(gx, gy)
     # The ring continues the border's depth: clamped indices replicate the edge.
@@ -329,21 +344,59 @@ def _background_colours(colours: np.ndarray, layer: BackgroundLayer, fill: str) 
     return np.where(known[..., None], colours, blended).astype(np.float32)
 
 
+def _patch_layer(grid: _Grid, layer: BackgroundLayer, z: np.ndarray, out: np.ndarray) -> None:
+    """The background layer's texture at full resolution: ``out`` (the texture's shape) is the
+    grid's texture with the pixels the foreground hides replaced by copies of background
+    pixels (:func:`~stillcam.scene.patchfill.patch_fill`: patches that look alike, sources no
+    nearer than the background they stand in for).
+
+    Args:
+        grid: the scene's grid (vertex positions, texture with its ring).
+        layer: its background layer (on the grid).
+        z: (H, W) float32 depth of the photo in metres.
+        out: (Ht, Wt, 3) uint16, written.
+    """
+    texture = grid.texture
+    ht, wt = texture.shape[:2]
+    # Every texel's nearest grid vertex, per axis (the ring's spacing is coarser).
+    ix = _nearest_index(grid.xs[0], np.arange(wt) - grid.left)
+    iy = _nearest_index(grid.ys[:, 0], np.arange(ht) - grid.top)
+    cell = np.ones((3, 3), np.uint8)
+    front = layer.in_front.astype(np.uint8)
+    hole = cv2.dilate(front, cell)[iy[:, None], ix[None, :]].astype(bool)
+    source = ~cv2.dilate(front, cell, iterations=2)[iy[:, None], ix[None, :]].astype(bool)
+    h, w = z.shape
+    inside = np.zeros((ht, wt), bool)
+    inside[grid.top : grid.top + h, grid.left : grid.left + w] = True
+    source &= inside  # the ring is a guess itself: never a source
+    bottom, right = ht - h - grid.top, wt - w - grid.left
+    zinv = cv2.copyMakeBorder(
+        (1.0 / z).astype(np.float32), grid.top, bottom, grid.left, right, cv2.BORDER_REPLICATE
+    )
+    target = (1.0 / layer.z).astype(np.float32)[iy[:, None], ix[None, :]]
+    out[...] = texture
+    patch_fill(texture, hole, source, zinv, target, out=out)
+
+
+def _nearest_index(axis: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Index of the nearest entry of the increasing ``axis`` for every position."""
+    right = np.clip(np.searchsorted(axis, positions), 1, len(axis) - 1)
+    left = right - 1
+    return np.where(positions - axis[left] <= axis[right] - positions, left, right)
+
+
 def _background(
     grid: _Grid,
     cuts: tuple[np.ndarray, np.ndarray],
     triangles: np.ndarray,
     reach_cells: float,
     settings: SceneSettings,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The background layer: (grid depth (R, C) in metres, grid colours (R, C, 3), triangles
-    into the grid's vertex numbering); no triangles when nothing needs the layer."""
-    rows, cols = grid.z.shape
+) -> tuple[BackgroundLayer, np.ndarray]:
+    """The background layer and its triangles into the grid's vertex numbering (none when
+    nothing needs the layer)."""
     layer = background_layer(grid.z, *cuts, reach_cells, settings.cut_threshold)
     if not layer.inside.any():
-        return grid.z, np.zeros((rows, cols, 3), np.float32), np.zeros((0, 3), np.int32)
-    colours = to_float(grid.texture[grid.ys.astype(np.intp) + grid.top, grid.xs.astype(np.intp) + grid.left])
-    colours = _background_colours(colours, layer, settings.fill)
+        return layer, np.zeros((0, 3), np.int32)
     usable = layer.inside | ~layer.in_front
     corners = np.stack([usable[:-1, :-1], usable[:-1, 1:], usable[1:, :-1], usable[1:, 1:]])
     corner_inside = np.stack(
@@ -357,7 +410,7 @@ def _background(
     keep = np.concatenate([cells, cells]) & _kept(
         horizontal & ~inside[:, :-1] & ~inside[:, 1:], vertical & ~inside[:-1, :] & ~inside[1:, :]
     )
-    return layer.z, colours, triangles[keep]
+    return layer, triangles[keep]
 
 
 def _snap_edges(grid: _Grid, cuts: tuple[np.ndarray, np.ndarray]) -> tuple[_Grid, bool]:
@@ -412,7 +465,9 @@ def build_scene(
     if settings.fill == "none":
         grid = _plain_grid(picture, z, stride)
     else:
-        grid = _ringed_grid(picture, z, stride, reach.ring_px, settings.outpaint)
+        grid = _ringed_grid(
+            picture, z, stride, reach.ring_px, settings.outpaint, full_atlas=settings.fill == "patch"
+        )
     rows, cols = grid.z.shape
     cuts = _cuts(grid.z, grid.xs[0], grid.ys[:, 0], z_subject, settings.cut_threshold)
     if settings.snap_edges:
@@ -429,22 +484,32 @@ def build_scene(
     texture = grid.texture
     background = 0
     if settings.fill != "none" and reach.edge_px > 0:
-        z_bg, colours, tris_bg = _background(grid, cuts, grid_triangles, reach.edge_px / stride, settings)
+        layer, tris_bg = _background(grid, cuts, grid_triangles, reach.edge_px / stride, settings)
         if len(tris_bg):
             used, remap = np.unique(tris_bg, return_inverse=True)
             offset = texture.shape[0] + ATLAS_GAP
             atlas = grid.storage
-            atlas[texture.shape[0] :] = 0
-            quantize(colours, out=atlas[offset:, :cols])
-            texture = atlas
             r, c = np.divmod(used, cols)
+            atlas[texture.shape[0] : offset] = 0
+            if settings.fill == "patch":  # the photo's own texels, copied (scene/patchfill.py)
+                _patch_layer(grid, layer, z, atlas[offset : offset + texture.shape[0]])
+                layer_uvs = np.stack([grid.xs[r, c] + grid.left, grid.ys[r, c] + grid.top + offset], axis=1)
+            else:  # one texel per vertex, inpainted
+                atlas[offset:] = 0
+                colours = to_float(
+                    grid.texture[grid.ys.astype(np.intp) + grid.top, grid.xs.astype(np.intp) + grid.left]
+                )
+                quantize(_background_colours(colours, layer, settings.fill), out=atlas[offset:, :cols])
+                layer_uvs = np.stack([c, r + offset], axis=1).astype(np.float64)
+            texture = atlas
+            z_bg = layer.z
             # Just behind: where the layer meets the photo's mesh (its vertices that were not
             # reconstructed keep the photo's depth) the two would tie, and which wins a tie
             # depends on each backend's last bits (z-fighting; measured on Middlebury teddy:
             # cpu and reference disagreed on 1.9 % of a moved frame's pixels).
             z_behind = z_bg[r, c] * (1.0 + BACKGROUND_BIAS)
             vertices.append(unproject(grid.xs[r, c], grid.ys[r, c], z_behind, camera))
-            uvs.append(np.stack([c, r + offset], axis=1).astype(np.float64))
+            uvs.append(layer_uvs)
             alphas.append(np.ones(len(used)))
             triangles.append(remap.reshape(-1, 3).astype(np.int32) + rows * cols)
             background = len(tris_bg)
