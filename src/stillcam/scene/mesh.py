@@ -375,7 +375,12 @@ def _patch_layer(grid: _Grid, layer: BackgroundLayer, z: np.ndarray, out: np.nda
     )
     target = (1.0 / layer.z).astype(np.float32)[iy[:, None], ix[None, :]]
     out[...] = texture
-    patch_fill(texture, hole, source, zinv, target, out=out)
+    patch_fill(texture, hole, source, zinv, target, out=out, fade_px=PATCH_FADE_PX)
+
+
+#: Hole pixels of the background layer this close to the background side (pixels) mix in
+#: the nearest background pixel's colour (:func:`~stillcam.scene.patchfill.patch_fill`).
+PATCH_FADE_PX = 6.0
 
 
 def _nearest_index(axis: np.ndarray, positions: np.ndarray) -> np.ndarray:

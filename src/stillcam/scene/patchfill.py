@@ -275,6 +275,7 @@ def patch_fill(
     target_zinv: np.ndarray | None = None,
     working_px: int = PATCH_WORKING_PX,
     out: np.ndarray | None = None,
+    fade_px: float = 0.0,
 ) -> np.ndarray:
     """Fill ``hole`` with the image's own pixels: the offset field found at most at
     ``working_px`` (long side), applied at full resolution.
@@ -283,6 +284,9 @@ def patch_fill(
         texels: (H, W, 3) uint16 texels (:mod:`.texture`) or float32 colours in [0, 1].
         hole, source, zinv, target_zinv: as :func:`offset_field`, at the image's size.
         out: where to write (same shape and dtype; may be ``texels`` itself); default a copy.
+        fade_px: hole pixels nearer than this to a source pixel mix in that pixel's colour
+            (all of it next to it, none at ``fade_px``): a thin gap is best guessed from
+            its sides, a wide one needs texture.
 
     Returns:
         ``out``: ``texels`` with the hole pixels replaced by copies of source pixels.
@@ -313,7 +317,17 @@ def patch_fill(
         labels, rows, cols = _nearest_labels(source)
         nearest = labels[sy[bad], sx[bad]] - 1
         sy[bad], sx[bad] = rows[nearest], cols[nearest]
-    out[ys, xs] = texels[sy, sx]
+    copies = texels[sy, sx]
+    if fade_px > 0:
+        distance, labels = cv2.distanceTransformWithLabels(
+            (~source).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE, labelType=cv2.DIST_LABEL_PIXEL
+        )
+        rows, cols = np.nonzero(source)
+        nearest = labels[ys, xs] - 1
+        weight = np.clip((distance[ys, xs] - 1.0) / max(fade_px - 1.0, 1e-6), 0.0, 1.0)[:, None]
+        mixed = weight * copies.astype(np.float32) + (1.0 - weight) * texels[rows[nearest], cols[nearest]]
+        copies = np.rint(mixed).astype(texels.dtype) if texels.dtype == np.uint16 else mixed
+    out[ys, xs] = copies
     return out
 
 
