@@ -23,7 +23,7 @@ implies a crossing side, so sides suffice.)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -74,6 +74,13 @@ class SceneSettings:
         metadata={
             "help": "frame-edge fill: the ring of scene past the photo's border is coloured by "
             "this inpainter (propagate, nearest, telea, ns, patch) or fill model (migan)"
+        },
+    )
+    flatten_rims: bool = field(
+        default=False,
+        metadata={
+            "help": "turn the rims of objects that the photo saw edge-on (a sphere's outline) "
+            "towards the camera, so they do not unfold into spikes when the camera turns"
         },
     )
     fill_model_dir: str | None = field(
@@ -418,6 +425,52 @@ def _background(
     return layer, triangles[keep]
 
 
+#: A grid side is "grazing" when the source camera saw its surface at more than this angle
+#: from facing it: tan(80 deg) = 5.7 (depth change per pixel step, relative to depth, times the
+#: focal length in pixels).
+GRAZING_SLOPE = 5.7
+#: Grid steps from a cut within which grazing sides are flattened (the rims of objects).
+RIM_STEPS = 3
+
+
+def _flattened_rims(grid: _Grid, cuts: tuple[np.ndarray, np.ndarray], focal_px: float) -> np.ndarray:
+    """The grid's depth with the rims of objects turned towards the camera.
+
+    Near a cut, a surface the photo saw edge-on (a sphere's rim, a card's edge) is meshed by
+    triangles almost parallel to the rays; when the camera turns they unfold into spikes a
+    dozen pixels long. Within RIM_STEPS of a cut's near end, the farther vertex of every
+    grazing side (slope over GRAZING_SLOPE) takes the nearer vertex's depth, step by step
+    outwards: the rim keeps its pixels and colours in the source view and moves with the
+    object (a flat card edge) instead of stretching.
+
+    Returns:
+        (R, C) float64 depth in metres.
+    """
+    z = grid.z.copy()
+    near, _ = cut_ends(1.0 / z, *cuts)
+    rim = cv2.dilate(near.astype(np.uint8), np.ones((2 * RIM_STEPS + 1,) * 2, np.uint8)).astype(bool)
+    dx = np.diff(grid.xs[0])[None, :]
+    dy = np.diff(grid.ys[:, 0])[:, None]
+    for _ in range(RIM_STEPS):
+        moved = False
+        for axis, step in ((1, dx), (0, dy)):
+            a = z[:, :-1] if axis == 1 else z[:-1, :]
+            b = z[:, 1:] if axis == 1 else z[1:, :]
+            slope = np.abs(b - a) / np.minimum(a, b) * focal_px / step
+            grazing = slope > GRAZING_SLOPE
+            side_rim = rim[:, :-1] & rim[:, 1:] if axis == 1 else rim[:-1, :] & rim[1:, :]
+            cut = cuts[0] if axis == 1 else cuts[1]
+            pull = grazing & side_rim & ~cut
+            for far_is_b, target, source in ((True, b, a), (False, a, b)):
+                mask = pull & ((b > a) if far_is_b else (a > b))
+                if mask.any():
+                    target[mask] = source[mask]
+                    moved = True
+        if not moved:
+            break
+    return z
+
+
 def _snap_edges(grid: _Grid, cuts: tuple[np.ndarray, np.ndarray]) -> tuple[_Grid, bool]:
     """Move misplaced depth edges onto the photo's edges, by one grid step.
 
@@ -479,6 +532,9 @@ def build_scene(
         grid, moved = _snap_edges(grid, cuts)
         if moved:
             cuts = _cuts(grid.z, grid.xs[0], grid.ys[:, 0], z_subject, settings.cut_threshold)
+    if settings.flatten_rims:
+        grid = replace(grid, z=_flattened_rims(grid, cuts, camera.fx))
+        cuts = _cuts(grid.z, grid.xs[0], grid.ys[:, 0], z_subject, settings.cut_threshold)
     keep = _kept(*cuts)
     vertices = [unproject(grid.xs, grid.ys, grid.z, camera).reshape(-1, 3)]
     near, _ = cut_ends(1.0 / grid.z, *cuts)
