@@ -45,6 +45,13 @@ def synthetic_depth(width: int, height: int) -> np.ndarray:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="also build with these scene options, interleaved with the defaults (e.g. fill=patch)",
+    )
     args = parser.parse_args()
     if not PHOTO.is_file():
         print(f"skipped: {PHOTO.name} not found under shared/data/photos")
@@ -66,12 +73,19 @@ def main() -> int:
         "orbit", {"degrees": 10.0}, MoveContext(start, subject_depth(z)), duration_s=4.0, fps=Fraction(24)
     )
     options = RenderOptions()
-    scene_for(picture, depth, source, path.cameras, options.scene)  # warm up caches and imports
-    times = []
-    for _ in range(args.repeat):
+    variant = RenderOptions.from_fields(dict(item.split("=", 1) for item in args.set)) if args.set else None
+    for settings in (options, variant):  # warm up caches, imports and compiled kernels
+        if settings is not None:
+            scene_for(picture, depth, source, path.cameras, settings.scene)
+    times, variant_times = [], []
+    for _ in range(args.repeat):  # interleaved: the machine's speed drifts
         t0 = time.perf_counter()
         scene = scene_for(picture, depth, source, path.cameras, options.scene)
         times.append(time.perf_counter() - t0)
+        if variant is not None:
+            t0 = time.perf_counter()
+            scene_for(picture, depth, source, path.cameras, variant.scene)
+            variant_times.append(time.perf_counter() - t0)
     reach = reach_of(source, path.cameras, z)
     result = {
         "photo_px": [picture.width, picture.height],
@@ -87,6 +101,10 @@ def main() -> int:
         "fill": options.scene.fill,
         "outpaint": options.scene.outpaint,
     }
+    if variant is not None:
+        result["variant"] = " ".join(args.set)
+        result["variant_build_s_median"] = statistics.median(variant_times)
+        result["variant_ratio"] = result["variant_build_s_median"] / result["build_s_median"]
     for key, value in result.items():
         print(f"{key:22} {value}")
     RESULTS.mkdir(parents=True, exist_ok=True)
