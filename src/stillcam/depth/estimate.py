@@ -32,6 +32,7 @@ from ..errors import InputError, MissingExtraError, ModelUnavailableError, missi
 from ..io.depthfile import RawDepth
 from ..io.files import write_bytes_atomic
 from ..io.hashing import sha256_file
+from ..io.hub import hub_path
 from ..io.image import Picture
 from .convert import DEFAULT_FAR_M, DEFAULT_NEAR_M, DepthMap, DepthSettings, depth_from_raw
 from .models import ModelSpec, get_model
@@ -113,23 +114,14 @@ def model_folder(
         for file in sorted(folder.iterdir()):
             digest.update(f"{file.name}:{file.stat().st_size}".encode())
         return folder, "dir:" + digest.hexdigest()[:16]
-    try:
-        from huggingface_hub import snapshot_download
-        from huggingface_hub.errors import LocalEntryNotFoundError
-    except ImportError:
-        raise missing_extra("huggingface_hub", "models") from None
-    try:
-        folder = Path(snapshot_download(spec.repo_id, revision=spec.revision, local_files_only=True))
-    except LocalEntryNotFoundError:
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-        if not (download if download is not None else not offline):
-            raise ModelUnavailableError(
-                _offline_message(spec, "not in the local cache, hub offline")
-            ) from None
-        try:
-            folder = Path(snapshot_download(spec.repo_id, revision=spec.revision))
-        except Exception as exc:  # any network or hub failure ends in the same advice
-            raise ModelUnavailableError(_offline_message(spec, f"download failed: {exc}")) from None
+    folder = hub_path(
+        spec.repo_id,
+        spec.revision,
+        filename=None,
+        download=download,
+        extra="models",
+        advice=lambda reason: _offline_message(spec, reason),
+    )
     return folder, folder.name
 
 

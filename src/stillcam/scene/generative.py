@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -42,6 +41,7 @@ from ..depth.estimate import cache_dir
 from ..errors import InputError, MissingExtraError, ModelUnavailableError, RecipeError, missing_extra
 from ..io.files import write_bytes_atomic
 from ..io.hashing import sha256_array, sha256_file
+from ..io.hub import hub_path
 from .fill_models import FillContract, FillModelSpec, get_fill_model
 
 #: ONNX Runtime's threads inside one operator and between operators: fixed, so results do not
@@ -139,23 +139,14 @@ def _offline_message(spec: FillModelSpec, reason: str) -> str:
 
 def _hub_file(spec: FillModelSpec, *, download: bool | None) -> Path:
     """The pinned revision's file in the Hugging Face cache, downloaded when allowed."""
-    try:
-        from huggingface_hub import hf_hub_download
-        from huggingface_hub.errors import LocalEntryNotFoundError
-    except ImportError:
-        raise missing_extra("huggingface_hub", "fill") from None
-    try:
-        return Path(hf_hub_download(spec.repo_id, spec.file, revision=spec.revision, local_files_only=True))
-    except LocalEntryNotFoundError:
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-        if not (download if download is not None else not offline):
-            raise ModelUnavailableError(
-                _offline_message(spec, "not in the local cache, hub offline")
-            ) from None
-    try:
-        return Path(hf_hub_download(spec.repo_id, spec.file, revision=spec.revision))
-    except Exception as exc:  # any network or hub failure ends in the same advice
-        raise ModelUnavailableError(_offline_message(spec, f"download failed: {exc}")) from None
+    return hub_path(
+        spec.repo_id,
+        spec.revision,
+        filename=spec.file,
+        download=download,
+        extra="fill",
+        advice=lambda reason: _offline_message(spec, reason),
+    )
 
 
 def _dir_file(spec: FillModelSpec, model_dir: str | Path) -> Path:
