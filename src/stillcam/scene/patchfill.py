@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .texture import TEXTURE_MAX
 
@@ -178,6 +178,43 @@ def _vote(image, hole, offsets, ys, xs, radius):  # pragma: no cover - numba
                 image[ys[i], xs[i], k] = acc[i, k] / weight[i]
 
 
+@njit(parallel=True, cache=True, nogil=True)
+def _apply_field(texels, hole, source, offsets, scale_y, scale_x, radius, out, missed):  # pragma: no cover
+    """Every hole pixel of ``out`` copies the source texel its (nearest-upsampled, rescaled)
+    offset names, or the first source texel in rings around it up to ``radius``; pixels with
+    none are marked in ``missed``."""
+    h, w = hole.shape
+    sh, sw = offsets.shape[:2]
+    for y in prange(h):
+        iy = min(int(y * scale_y), sh - 1)
+        for x in range(w):
+            if not hole[y, x]:
+                continue
+            ix = min(int(x * scale_x), sw - 1)
+            ty = min(max(y + int(np.rint(offsets[iy, ix, 0] / scale_y)), 0), h - 1)
+            tx = min(max(x + int(np.rint(offsets[iy, ix, 1] / scale_x)), 0), w - 1)
+            qy, qx = _nearby_source(source, ty, tx, radius)
+            if qy < 0:
+                missed[y, x] = 1
+            else:
+                for k in range(texels.shape[2]):
+                    out[y, x, k] = texels[qy, qx, k]
+
+
+@njit(cache=True, nogil=True)
+def _nearby_source(source, y, x, radius):  # pragma: no cover - numba
+    """The first source pixel in square rings around (y, x) up to ``radius``, or (-1, -1)."""
+    h, w = source.shape
+    for r in range(radius + 1):
+        for dy in range(-r, r + 1):
+            for dx in range(-r, r + 1):
+                if max(abs(dy), abs(dx)) == r:
+                    qy, qx = y + dy, x + dx
+                    if 0 <= qy < h and 0 <= qx < w and source[qy, qx]:
+                        return qy, qx
+    return -1, -1
+
+
 def _nearest_labels(source: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(labels (H, W), rows, cols): pixel (y, x)'s nearest source is (rows[l], cols[l]),
     l = labels[y, x] - 1 (exact Euclidean distance transform)."""
@@ -306,28 +343,28 @@ def patch_fill(
     small_z = None if zinv is None else cv2.resize(zinv, size, interpolation=cv2.INTER_AREA)
     small_t = None if target_zinv is None else cv2.resize(target_zinv, size, interpolation=cv2.INTER_AREA)
     small_offsets = offset_field(small, small_hole, small_source, small_z, small_t)
-    ys, xs = np.nonzero(hole)
-    # Nearest upsampling of the field at the hole pixels only, in full-resolution pixels.
-    iy = np.minimum((ys * (size[1] / h)).astype(np.intp), size[1] - 1)
-    ix = np.minimum((xs * (size[0] / w)).astype(np.intp), size[0] - 1)
-    sy = np.clip(ys + np.rint(small_offsets[iy, ix, 0] * (h / size[1])).astype(np.intp), 0, h - 1)
-    sx = np.clip(xs + np.rint(small_offsets[iy, ix, 1] * (w / size[0])).astype(np.intp), 0, w - 1)
-    bad = ~source[sy, sx]  # scaled offsets that land a pixel off the sources: the nearest one
-    if bad.any():
+    # The field, nearest-upsampled, applied row by row in parallel (each pixel on its own:
+    # the same bytes for any thread count); off-source landings search nearby.
+    radius = int(np.ceil(max(h / size[1], w / size[0]))) + 2
+    missed = np.zeros(hole.shape, np.uint8)
+    _apply_field(texels, hole, source, small_offsets, size[1] / h, size[0] / w, radius, out, missed)
+    if missed.any():  # nothing within the search radius (rare): the nearest source
         labels, rows, cols = _nearest_labels(source)
-        nearest = labels[sy[bad], sx[bad]] - 1
-        sy[bad], sx[bad] = rows[nearest], cols[nearest]
-    copies = texels[sy, sx]
+        my, mx = np.nonzero(missed)
+        nearest = labels[my, mx] - 1
+        out[my, mx] = texels[rows[nearest], cols[nearest]]
     if fade_px > 0:
         distance, labels = cv2.distanceTransformWithLabels(
             (~source).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE, labelType=cv2.DIST_LABEL_PIXEL
         )
+        near = hole & (distance < fade_px)
+        ys, xs = np.nonzero(near)
         rows, cols = np.nonzero(source)
         nearest = labels[ys, xs] - 1
         weight = np.clip((distance[ys, xs] - 1.0) / max(fade_px - 1.0, 1e-6), 0.0, 1.0)[:, None]
-        mixed = weight * copies.astype(np.float32) + (1.0 - weight) * texels[rows[nearest], cols[nearest]]
-        copies = np.rint(mixed).astype(texels.dtype) if texels.dtype == np.uint16 else mixed
-    out[ys, xs] = copies
+        sides = texels[rows[nearest], cols[nearest]].astype(np.float32)
+        mixed = weight * out[ys, xs].astype(np.float32) + (1.0 - weight) * sides
+        out[ys, xs] = np.rint(mixed).astype(texels.dtype) if texels.dtype == np.uint16 else mixed
     return out
 
 
