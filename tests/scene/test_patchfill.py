@@ -120,3 +120,17 @@ def test_the_compiled_search_matches_its_python_reference(size):
         for name, kernel in originals.items():
             setattr(patchfill, name, kernel)
     assert np.array_equal(fast, slow)
+
+
+def test_the_fade_mixes_in_the_nearest_side_for_texels_and_floats():
+    image = _texture(60, 80)
+    hole = np.zeros((60, 80), bool)
+    hole[20:40, 20:60] = True
+    texels = np.rint(image * 65535).astype(np.uint16)
+    for picture in (image, texels):
+        plain = patch_fill(picture, hole, ~hole)
+        faded = patch_fill(picture, hole, ~hole, fade_px=6.0)
+        assert faded.dtype == picture.dtype and np.array_equal(faded[~hole], picture[~hole])
+        assert np.array_equal(faded[30, 40], plain[30, 40])  # 10 px in: copies only
+        sides = [picture[19, x] for x in (39, 40, 41)]  # next to the side: a side pixel's colour
+        assert any(np.array_equal(faded[20, 40], side) for side in sides)

@@ -35,7 +35,7 @@ from ..errors import InputError
 from ..io.image import Picture
 from .inpaint import WORKING_SIZE, get_inpainter, inpaint, outpaint
 from .layers import SCREEN_SPACING_PX, BackgroundLayer, Reach, background_layer, cut_ends
-from .patchfill import patch_fill
+from .patchfill import patch_fill, working_shape
 from .texture import quantize, to_float
 
 
@@ -376,15 +376,28 @@ def _patch_layer(grid: _Grid, layer: BackgroundLayer, z: np.ndarray, out: np.nda
     inside = np.zeros((ht, wt), bool)
     inside[grid.top : grid.top + h, grid.left : grid.left + w] = True
     source &= inside  # the ring is a guess itself: never a source
-    bottom, right = ht - h - grid.top, wt - w - grid.left
-    zinv = cv2.copyMakeBorder(
-        (1.0 / z).astype(np.float32), grid.top, bottom, grid.left, right, cv2.BORDER_REPLICATE
-    )
-    target = (1.0 / layer.z).astype(np.float32)[iy[:, None], ix[None, :]]
+    # The depth terms at the search's working size, from the grid (nearest vertex).
+    sw, sh = working_shape(ht, wt, PATCH_LAYER_WORKING_PX)
+    small_ix = _nearest_index(grid.xs[0], (np.arange(sw) + 0.5) * (wt / sw) - 0.5 - grid.left)
+    small_iy = _nearest_index(grid.ys[:, 0], (np.arange(sh) + 0.5) * (ht / sh) - 0.5 - grid.top)
+    grid_zinv = (1.0 / grid.z).astype(np.float32)[small_iy[:, None], small_ix[None, :]]
+    target = (1.0 / layer.z).astype(np.float32)[small_iy[:, None], small_ix[None, :]]
     out[...] = texture
-    patch_fill(texture, hole, source, zinv, target, out=out, fade_px=PATCH_FADE_PX)
+    patch_fill(
+        texture,
+        hole,
+        source,
+        working_px=PATCH_LAYER_WORKING_PX,
+        out=out,
+        fade_px=PATCH_FADE_PX,
+        small_depth=(grid_zinv, target),
+    )
 
 
+#: Long side (px) the background layer's offset field is searched at: its holes are mostly
+#: narrow, and the search is most of the patch fill's cost (14.5 MP: 3.6 s at 1024 for ring
+#: and layer together).
+PATCH_LAYER_WORKING_PX = 768
 #: Hole pixels of the background layer this close to the background side (pixels) mix in
 #: the nearest background pixel's colour (:func:`~stillcam.scene.patchfill.patch_fill`).
 PATCH_FADE_PX = 6.0

@@ -201,6 +201,26 @@ def _apply_field(texels, hole, source, offsets, scale_y, scale_x, radius, out, m
                     out[y, x, k] = texels[qy, qx, k]
 
 
+@njit(parallel=True, cache=True, nogil=True)
+def _fade(out, texels, hole, source, fade_px, integer):  # pragma: no cover - numba
+    """Hole pixels within ``fade_px`` (square rings) of a source pixel mix in its colour:
+    all of it at distance 1, none at ``fade_px`` (rounded to nearest for ``integer`` texels)."""
+    h, w = hole.shape
+    reach = int(np.ceil(fade_px))
+    for y in prange(h):
+        for x in range(w):
+            if not hole[y, x]:
+                continue
+            qy, qx = _nearby_source(source, y, x, reach)
+            if qy < 0:
+                continue
+            r = max(abs(qy - y), abs(qx - x))
+            weight = min(max((r - 1.0) / max(fade_px - 1.0, 1e-6), 0.0), 1.0)
+            for k in range(out.shape[2]):
+                value = weight * out[y, x, k] + (1.0 - weight) * texels[qy, qx, k]
+                out[y, x, k] = np.floor(value + 0.5) if integer else value
+
+
 @njit(cache=True, nogil=True)
 def _nearby_source(source, y, x, radius):  # pragma: no cover - numba
     """The first source pixel in square rings around (y, x) up to ``radius``, or (-1, -1)."""
@@ -313,6 +333,7 @@ def patch_fill(
     working_px: int = PATCH_WORKING_PX,
     out: np.ndarray | None = None,
     fade_px: float = 0.0,
+    small_depth: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Fill ``hole`` with the image's own pixels: the offset field found at most at
     ``working_px`` (long side), applied at full resolution.
@@ -322,8 +343,10 @@ def patch_fill(
         hole, source, zinv, target_zinv: as :func:`offset_field`, at the image's size.
         out: where to write (same shape and dtype; may be ``texels`` itself); default a copy.
         fade_px: hole pixels nearer than this to a source pixel mix in that pixel's colour
-            (all of it next to it, none at ``fade_px``): a thin gap is best guessed from
-            its sides, a wide one needs texture.
+            (all of it next to it, none at ``fade_px``; distance in square rings): a thin gap
+            is best guessed from its sides, a wide one needs texture.
+        small_depth: (zinv, target_zinv) already at :func:`working_shape` (instead of
+            ``zinv`` and ``target_zinv`` at full size, which then are not needed).
 
     Returns:
         ``out``: ``texels`` with the hole pixels replaced by copies of source pixels.
@@ -333,15 +356,19 @@ def patch_fill(
     source = source & ~hole
     if not hole.any() or not source.any():
         return out
-    scale = min(1.0, working_px / max(h, w))
-    size = (max(2, round(w * scale)), max(2, round(h * scale)))
+    size = working_shape(h, w, working_px)
     small = cv2.resize(texels, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     if texels.dtype == np.uint16:
         small *= np.float32(1.0 / TEXTURE_MAX)
     small_hole = cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
-    small_source = cv2.resize(source.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.999
-    small_z = None if zinv is None else cv2.resize(zinv, size, interpolation=cv2.INTER_AREA)
-    small_t = None if target_zinv is None else cv2.resize(target_zinv, size, interpolation=cv2.INTER_AREA)
+    small_source = (
+        cv2.resize(source.astype(np.uint8) * np.uint8(255), size, interpolation=cv2.INTER_AREA) == 255
+    )
+    if small_depth is not None:
+        small_z, small_t = small_depth
+    else:
+        small_z = None if zinv is None else cv2.resize(zinv, size, interpolation=cv2.INTER_AREA)
+        small_t = None if target_zinv is None else cv2.resize(target_zinv, size, interpolation=cv2.INTER_AREA)
     small_offsets = offset_field(small, small_hole, small_source, small_z, small_t)
     # The field, nearest-upsampled, applied row by row in parallel (each pixel on its own:
     # the same bytes for any thread count); off-source landings search nearby.
@@ -354,18 +381,17 @@ def patch_fill(
         nearest = labels[my, mx] - 1
         out[my, mx] = texels[rows[nearest], cols[nearest]]
     if fade_px > 0:
-        distance, labels = cv2.distanceTransformWithLabels(
-            (~source).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE, labelType=cv2.DIST_LABEL_PIXEL
-        )
-        near = hole & (distance < fade_px)
-        ys, xs = np.nonzero(near)
-        rows, cols = np.nonzero(source)
-        nearest = labels[ys, xs] - 1
-        weight = np.clip((distance[ys, xs] - 1.0) / max(fade_px - 1.0, 1e-6), 0.0, 1.0)[:, None]
-        sides = texels[rows[nearest], cols[nearest]].astype(np.float32)
-        mixed = weight * out[ys, xs].astype(np.float32) + (1.0 - weight) * sides
-        out[ys, xs] = np.rint(mixed).astype(texels.dtype) if texels.dtype == np.uint16 else mixed
+        # Only the band next to the sources (an O(N) distance transform finds it).
+        distance = cv2.distanceTransform((~source).astype(np.uint8), cv2.DIST_L2, 3)
+        band = hole & (distance < fade_px + 1.0)
+        _fade(out, texels, band, source, float(fade_px), np.issubdtype(texels.dtype, np.integer))
     return out
+
+
+def working_shape(h: int, w: int, working_px: int = PATCH_WORKING_PX) -> tuple[int, int]:
+    """(width, height) the offset field of an ``h`` x ``w`` image is searched at."""
+    scale = min(1.0, working_px / max(h, w))
+    return max(2, round(w * scale)), max(2, round(h * scale))
 
 
 def fill_patch(image: np.ndarray, known: np.ndarray) -> np.ndarray:
