@@ -32,7 +32,7 @@ from ..errors import InputError, MissingExtraError, ModelUnavailableError, missi
 from ..io.depthfile import RawDepth
 from ..io.files import write_bytes_atomic
 from ..io.hashing import sha256_file
-from ..io.hub import hub_path
+from ..io.hub import hub_cache, hub_path
 from ..io.image import Picture
 from .convert import DEFAULT_FAR_M, DEFAULT_NEAR_M, DepthMap, DepthSettings, depth_from_raw
 from .models import ModelSpec, get_model
@@ -81,12 +81,10 @@ def _torch() -> tuple[Any, Any]:
 
 
 def _offline_message(spec: ModelSpec, reason: str) -> str:
-    from huggingface_hub.constants import HF_HUB_CACHE
-
     return (
         f"depth model {spec.name} ({spec.repo_id}@{spec.revision or 'main'}) is not on this machine "
         f"({reason}); on a connected machine run `stillcam models pull {spec.name}` and copy the Hugging "
-        f"Face cache ({HF_HUB_CACHE}) here, or pass --model-dir DIR, or give your own depth map with "
+        f"Face cache ({hub_cache()}) here, or pass --model-dir DIR, or give your own depth map with "
         "--depth FILE (no model needed)"
     )
 

@@ -14,6 +14,15 @@ from pathlib import Path
 from ..errors import ModelUnavailableError, missing_extra
 
 
+def hub_cache() -> str:
+    """Where the Hugging Face cache is on this machine (for messages)."""
+    try:
+        from huggingface_hub.constants import HF_HUB_CACHE
+    except ImportError:
+        return "the Hugging Face cache"
+    return str(HF_HUB_CACHE)
+
+
 def hub_path(
     repo_id: str,
     revision: str,

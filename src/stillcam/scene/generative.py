@@ -41,7 +41,7 @@ from ..depth.estimate import cache_dir
 from ..errors import InputError, MissingExtraError, ModelUnavailableError, RecipeError, missing_extra
 from ..io.files import write_bytes_atomic
 from ..io.hashing import sha256_array, sha256_file
-from ..io.hub import hub_path
+from ..io.hub import hub_cache, hub_path
 from .fill_models import FillContract, FillModelSpec, get_fill_model
 
 #: ONNX Runtime's threads inside one operator and between operators: fixed, so results do not
@@ -120,19 +120,11 @@ def _sha256(path: Path) -> str:
     return _HASHES[key]
 
 
-def _hub_cache() -> str:
-    try:
-        from huggingface_hub.constants import HF_HUB_CACHE
-    except ImportError:
-        return "the Hugging Face cache"
-    return str(HF_HUB_CACHE)
-
-
 def _offline_message(spec: FillModelSpec, reason: str) -> str:
     return (
         f"fill model {spec.name} ({spec.repo_id}@{spec.revision[:10]} {spec.file}) is not on this machine "
         f"({reason}); on a connected machine run `stillcam models pull {spec.name}` and copy the Hugging "
-        f"Face cache ({_hub_cache()}) here, or pass --fill-model-dir DIR (a folder holding {spec.file}), "
+        f"Face cache ({hub_cache()}) here, or pass --fill-model-dir DIR (a folder holding {spec.file}), "
         "or use a classical fill (--fill telea --outpaint propagate: no model needed)"
     )
 
