@@ -394,10 +394,10 @@ def _patch_layer(grid: _Grid, layer: BackgroundLayer, z: np.ndarray, out: np.nda
     )
 
 
-#: Long side (px) the background layer's offset field is searched at: its holes are mostly
-#: narrow, and the search is most of the patch fill's cost (14.5 MP: 3.6 s at 1024 for ring
-#: and layer together).
-PATCH_LAYER_WORKING_PX = 768
+#: Long side (px) the background layer's offset field is searched at. 768 px was tried (the
+#: search is most of the patch fill's cost): on the demo's orbit it copied the blue sphere
+#: into the ground below it, so the layer keeps 1024.
+PATCH_LAYER_WORKING_PX = 1024
 #: Hole pixels of the background layer this close to the background side (pixels) mix in
 #: the nearest background pixel's colour (:func:`~stillcam.scene.patchfill.patch_fill`).
 PATCH_FADE_PX = 6.0
