@@ -67,7 +67,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -526,9 +526,35 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dump", type=Path, metavar="DIR", help="write PNGs of one pose per scene")
     parser.add_argument("--dump-pose", default="orbit+12", help="the synthetic pose to dump")
     parser.add_argument("--name", default="look", help="results file benchmarks/results/NAME.json")
+    parser.add_argument(
+        "--model-like-depth",
+        action="store_true",
+        help="give every method the exact depth degraded as a model's (518 px, blurred edges, "
+        "stillcam's edge-snapping upsampler) instead of the exact one",
+    )
     parser.add_argument("--render-jobs", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+#: Long side (px) of a depth model's output, as Depth Anything V2 gives it (``--model-like-depth``).
+MODEL_PX = 518
+
+
+def model_like(depth: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Exact depth made to look like a model's: inverse depth at MODEL_PX (area filter), edges
+    blurred over about a model pixel, then brought back by stillcam's own edge-snapping
+    upsampler (``depth/upsample.py``, what an estimate goes through)."""
+    from stillcam.depth.upsample import snap_upsample
+
+    h, w = depth.shape
+    scale = MODEL_PX / max(h, w)
+    small = cv2.resize(
+        (1.0 / depth).astype(np.float32), (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
+    )
+    small = cv2.GaussianBlur(small, (0, 0), 0.8)
+    up = snap_upsample(small, image.astype(np.float32) / 255.0)
+    return (1.0 / np.maximum(up, 1e-6)).astype(np.float32)
 
 
 def run_methods(jobs: list[Job], args: argparse.Namespace, options: dict) -> tuple[dict, dict]:
@@ -552,6 +578,8 @@ def run_methods(jobs: list[Job], args: argparse.Namespace, options: dict) -> tup
 def section(title, inputs, args, options, metrics, wanted, timings) -> dict:
     start = time.perf_counter()
     jobs, targets = inputs()
+    if args.model_like_depth:  # every method gets the same degraded depth; the truth stays exact
+        jobs = [replace(job, depth=model_like(job.depth, job.image)) for job in jobs]
     timings[f"{title} truth_s"] = time.perf_counter() - start
     renders, meta = run_methods(jobs, args, options)
     rows = evaluate(targets, jobs, renders)
