@@ -193,14 +193,21 @@ def test_depth_anything_photo_to_frames_and_rerender_without_the_model(tiny_mode
         timeout=300,
     )
     assert run.returncode == 0, run.stderr
-    recipe = json.loads((tmp_path / "a.recipe.json").read_text())
+    recipe = json.loads((tmp_path / "a.png.recipe.json").read_text())
     record = recipe["inputs"]["depth"]
     assert record["model"] == "depth-anything-v2-small" and Path(record["cache"]).is_file()
     assert recipe["depth_source"].startswith("model:depth-anything-v2-small@dir:")
     for file in model.iterdir():  # the model is gone: the re-render must not need it
         file.unlink()
     again = subprocess.run(
-        [*base, "rerender", str(tmp_path / "a.recipe.json"), "-o", str(tmp_path / "b.####.png"), "--quiet"],
+        [
+            *base,
+            "rerender",
+            str(tmp_path / "a.png.recipe.json"),
+            "-o",
+            str(tmp_path / "b.####.png"),
+            "--quiet",
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -311,5 +318,6 @@ def test_model_problems_are_reported_before_the_photo_is_decoded(tmp_path, monke
     import huggingface_hub.constants as constants
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    (tmp_path / "photo.jpg").write_bytes(b"not decoded")  # exists: the model is what is missing
     with pytest.raises(ModelUnavailableError):
         pipeline.load_inputs(tmp_path / "photo.jpg", None, RenderOptions())

@@ -14,6 +14,7 @@ Rules (also in docs/conventions.md, "Depth kinds"):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -21,6 +22,7 @@ from typing import Any, Literal, get_args
 import cv2
 import numpy as np
 
+from ..bounds import check_fields, check_number
 from ..conventions import focal_mm_to_px
 from ..errors import DepthError
 from ..io.depthfile import RawDepth
@@ -31,6 +33,12 @@ DEPTH_KINDS: tuple[str, ...] = get_args(DepthKind)
 
 DEFAULT_NEAR_M = 1.0
 DEFAULT_FAR_M = 20.0
+#: Largest --near, --far, --baseline (metres) and --depth-scale.
+MAX_OPTION = 1e9
+#: The metric depths a scene can be built from: a micrometre to 10^12 m (Blender writes 10^10
+#: for the sky). Past these the scene's float32 geometry overflows into NaN.
+MIN_Z_M = 1e-6
+MAX_Z_M = 1e12
 
 
 @dataclass(frozen=True)
@@ -48,24 +56,24 @@ class DepthSettings:
     near: float | None = field(
         default=None,
         metadata={
-            "help": "metres: nearest depth for inverse-depth (default 1), or min of a "
+            "help": "metres, 1e-6..1e9: nearest depth for inverse-depth (default 1), or min of a "
             "remapped depth map (with --far)"
         },
     )
     far: float | None = field(
         default=None,
         metadata={
-            "help": "metres: farthest depth for inverse-depth (default 20), or max of a "
+            "help": "metres, 1e-6..1e9: farthest depth for inverse-depth (default 20), or max of a "
             "remapped depth map (with --near)"
         },
     )
     baseline: float | None = field(
-        default=None, metadata={"help": "metres: stereo baseline for --depth-kind disparity"}
+        default=None, metadata={"help": "metres, (0, 1e9]: stereo baseline for --depth-kind disparity"}
     )
     depth_scale: float = field(
         default=1.0,
         metadata={
-            "help": "multiplier on stored values: metres per unit for depth "
+            "help": "multiplier on stored values, (0, 1e9]: metres per unit for depth "
             "(0.001 for millimetre PNGs), pixels per unit for disparity"
         },
     )
@@ -97,11 +105,23 @@ class DepthSettings:
     )
 
     def __post_init__(self) -> None:
-        for name, value in (("--near", self.near), ("--far", self.far), ("--baseline", self.baseline)):
-            if value is not None and not 0.0 < value < 1e9:  # also refuses NaN and infinity
-                raise DepthError(f"{name} {value}: give metres > 0")
-        if not 0.0 < self.depth_scale < 1e9:
-            raise DepthError(f"--depth-scale {self.depth_scale}: give a multiplier > 0")
+        check_fields(self)
+        for name, value in (("--near", self.near), ("--far", self.far)):
+            if value is not None:  # NaN and infinities are out of every range
+                check_number(name, value, MIN_Z_M, MAX_OPTION, what="metres", error=DepthError)
+        if self.baseline is not None:
+            check_number(
+                "--baseline", self.baseline, 0.0, MAX_OPTION, what="metres", open_low=True, error=DepthError
+            )
+        check_number(
+            "--depth-scale",
+            self.depth_scale,
+            0.0,
+            MAX_OPTION,
+            what="a multiplier",
+            open_low=True,
+            error=DepthError,
+        )
         if self.near is not None and self.far is not None:
             _check_near_far(self.near, self.far)
 
@@ -129,13 +149,38 @@ class DepthMap:
 
 def _check_values(raw: RawDepth) -> None:
     values = raw.values
+    if values.ndim != 2 or min(values.shape, default=0) < 2:
+        raise DepthError(f"{raw.name}: depth must be a 2-D map of at least 2x2, got shape {values.shape}")
     bad = ~np.isfinite(values)
     if bad.any():
-        raise DepthError(f"{raw.name}: depth has {int(bad.sum())} NaN/infinite values; fill them before use")
+        raise DepthError(
+            f"{raw.name}: depth has {int(bad.sum())} NaN/infinite values; fill them before use "
+            "(e.g. with the farthest valid depth)"
+        )
     if (values < 0).any():
         raise DepthError(
             f"{raw.name}: depth has {int((values < 0).sum())} negative values; depth must be >= 0"
         )
+
+
+def _check_z(z: np.ndarray, raw: RawDepth, settings: DepthSettings) -> None:
+    """Refuse metric depth outside [:data:`MIN_Z_M`, :data:`MAX_Z_M`] (or not finite), naming
+    the option that scales it; ``z`` is float64, so nothing has overflowed yet."""
+    finite = np.isfinite(z)
+    low = float(z[finite].min()) if finite.any() else math.nan
+    high = float(z[finite].max()) if finite.any() else math.nan
+    smallest, largest = MIN_Z_M * (1 - 1e-6), MAX_Z_M * (1 + 1e-6)  # the bounds as float32 values
+    if finite.all() and smallest <= low and high <= largest:
+        return
+    outside = int((~finite | (z < smallest) | (z > largest)).sum())
+    hint = {
+        "depth": "check --depth-scale (metres per stored unit) or give --near and --far to remap the map",
+        "disparity": "check --baseline and --depth-scale (pixels per stored unit)",
+    }.get(settings.depth_kind, "check --near and --far")
+    raise DepthError(
+        f"{raw.name}: {outside} depth values come out beyond {MIN_Z_M:g}..{MAX_Z_M:g} m "
+        f"(from {low:.3g} to {high:.3g} m, {settings.depth_kind}); {hint}"
+    )
 
 
 def _normalised(values: np.ndarray) -> np.ndarray:
@@ -155,7 +200,7 @@ def depth_from_raw(raw: RawDepth, settings: DepthSettings, *, focal_px: float) -
 
     Raises:
         DepthError: NaN/inf/negative values, zero depth or disparity, missing baseline,
-            near >= far.
+            near >= far, metric depth outside [:data:`MIN_Z_M`, :data:`MAX_Z_M`].
     """
     _check_values(raw)
     kind, near, far = settings.depth_kind, settings.near, settings.far  # ranges: DepthSettings
@@ -187,6 +232,7 @@ def depth_from_raw(raw: RawDepth, settings: DepthSettings, *, focal_px: float) -
         z = focal_px * settings.baseline / (values * settings.depth_scale)
     else:
         raise DepthError(f"unknown depth kind {kind!r}; choose one of {', '.join(DEPTH_KINDS)}")
+    _check_z(z, raw, settings)
     return z.astype(np.float32)
 
 

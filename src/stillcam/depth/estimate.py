@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 from dataclasses import dataclass, replace
@@ -28,17 +29,19 @@ from typing import Any
 import numpy as np
 
 from ..conventions import focal_mm_to_px, focal_px_from_fov, focal_px_to_mm
-from ..errors import InputError, MissingExtraError, ModelUnavailableError, missing_extra
+from ..errors import InputError, MissingExtraError, ModelUnavailableError, StillcamError, missing_extra
 from ..io.depthfile import RawDepth
 from ..io.files import write_bytes_atomic
 from ..io.hashing import sha256_file
 from ..io.hub import hub_cache, hub_path
 from ..io.image import Picture
+from ..io.limits import one_line
 from .convert import DEFAULT_FAR_M, DEFAULT_NEAR_M, DepthMap, DepthSettings, depth_from_raw
 from .models import ModelSpec, get_model
-from .upsample import bilinear_upsample, snap_upsample
+from .upsample import bilinear_upsample, check_snap_memory, snap_upsample
 
 CACHE_ENV = "STILLCAM_CACHE_DIR"
+_LOG = logging.getLogger("stillcam")
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,6 +160,27 @@ def _run_depth_pro(folder: Path, rgb: np.ndarray) -> tuple[np.ndarray, float | N
     return output.predicted_depth[0].float().numpy(), (fov if plausible else None)
 
 
+def _run_plugin(spec: ModelSpec, rgb: np.ndarray) -> tuple[np.ndarray, float | None]:
+    """A plug-in's ``estimate``, its failures and malformed outputs as one typed line.
+
+    Raises:
+        StillcamError: the plug-in raised, or returned no (h, w) map of numbers (exit 1).
+    """
+    try:
+        raw, fov = spec.estimate(rgb)  # type: ignore[misc]
+        with np.errstate(over="ignore", invalid="ignore"):
+            raw = np.asarray(raw, np.float32)
+        fov = None if fov is None else float(fov)
+    except Exception as exc:  # a third party's error: said in one line, not as a traceback
+        raise StillcamError(f"depth-model plug-in {spec.name} failed: {one_line(exc, 200)}") from None
+    if raw.ndim != 2 or min(raw.shape) < 2:
+        raise StillcamError(
+            f"depth-model plug-in {spec.name} returned a map of shape {raw.shape}; "
+            "it must be (h, w), at least 2x2"
+        )
+    return raw, (fov if fov is not None and math.isfinite(fov) and 1.0 < fov < 179.0 else None)
+
+
 def _key(picture: Picture, spec: ModelSpec, revision: str, upsample: str) -> str:
     focal = [picture.focal_mm, picture.focal_source] if spec.family == "depth-pro" else []  # scales it
     text = json.dumps([picture.sha256, spec.name, spec.repo_id, revision, upsample, focal, 1])
@@ -164,10 +188,31 @@ def _key(picture: Picture, spec: ModelSpec, revision: str, upsample: str) -> str
 
 
 def _cached(file: Path, sha256: str, model: str, revision: str) -> Estimate:
-    """The :class:`Estimate` stored in ``file`` (+ its ``.json``), whose hash is ``sha256``."""
-    meta = json.loads(file.with_suffix(".json").read_text(encoding="utf-8"))
-    metric = meta["output"] == "metric"
-    return Estimate(np.load(file), metric, meta.get("fov_degrees"), model, revision, file, sha256)
+    """The :class:`Estimate` stored in ``file`` (+ its ``.json``), whose hash is ``sha256``.
+
+    Raises:
+        InputError: the cached files are damaged (not an (H, W) float array of finite values
+            >= 0, or unreadable metadata).
+    """
+    try:
+        meta = json.loads(file.with_suffix(".json").read_text(encoding="utf-8"))
+        metric = meta["output"] == "metric"
+        fov = meta.get("fov_degrees")
+        inverse = np.load(file, allow_pickle=False)
+        if fov is not None and not (isinstance(fov, (int, float)) and math.isfinite(fov)):
+            raise ValueError(f"field of view {fov!r}")
+        if (
+            inverse.ndim != 2
+            or inverse.dtype.kind != "f"
+            or not np.isfinite(inverse).all()
+            or inverse.min() < 0
+        ):
+            raise ValueError(f"an array of shape {inverse.shape} and type {inverse.dtype}")
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, EOFError) as exc:
+        raise InputError(
+            f"cached depth {file} is damaged ({one_line(exc, 100)}); delete it and render again"
+        ) from None
+    return Estimate(inverse, metric, fov, model, revision, file, sha256)
 
 
 def _write_cache(file: Path, inverse: np.ndarray, meta: dict[str, Any]) -> None:
@@ -238,11 +283,15 @@ def estimate_depth(
     )
     file = cache_dir() / "depth" / f"{_key(picture, spec, revision, upsample)}.npy"
     if use_cache and file.is_file() and file.with_suffix(".json").is_file():
-        return _cached(file, sha256_file(file), spec.name, revision)
+        try:
+            return _cached(file, sha256_file(file), spec.name, revision)
+        except InputError as exc:  # a damaged cache entry is estimated again (and replaced)
+            _LOG.warning("%s", exc)
+    if upsample == "snap":
+        check_snap_memory(picture.width, picture.height)  # before the model runs, not after
     rgb = np.rint(picture.pixels * 255.0).astype(np.uint8)
     if spec.family == "plugin":
-        raw, fov = spec.estimate(rgb)  # type: ignore[misc]
-        raw = np.asarray(raw, np.float32)
+        raw, fov = _run_plugin(spec, rgb)
     elif spec.family == "depth-pro":
         raw, fov = _run_depth_pro(folder, rgb)  # type: ignore[arg-type]
     else:

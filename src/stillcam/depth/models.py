@@ -151,7 +151,10 @@ def _load() -> tuple[dict[str, ModelSpec], dict[str, str]]:
             if not isinstance(spec, ModelSpec) or spec.estimate is None:
                 raise TypeError("it must give a ModelSpec with an estimate function")
         except Exception as exc:  # a third party's error must not break the other models
-            broken[point.name] = f"depth-model plug-in {point.name!r} ({point.value}) failed to load: {exc}"
+            reason = " ".join(str(exc).split())[:200]
+            broken[point.name] = (
+                f"depth-model plug-in {point.name!r} ({point.value}) failed to load: {reason}"
+            )
             continue
         models[spec.name] = spec
     return models, broken
