@@ -38,13 +38,13 @@ def _positions(path) -> np.ndarray:
 
 def test_expression_reads_segments_layers_lengths_and_easings():
     segments = parse_move_expression(
-        "dolly-in(fraction=0.2, duration=1.5s) then pan(degrees=15, frames=12, "
-        "easing=bezier(0.4,0,0.6,1)) + handheld(seed=3, mm=none)"
+        "dolly-in(fraction=0.2, distance=none, duration=1.5s) then pan(degrees=15, frames=12, "
+        "easing=bezier(0.4,0,0.6,1)) + handheld(seed=3)"
     )
     assert [s.move for s in segments] == ["dolly-in", "pan"]
-    assert segments[0].params == {"fraction": 0.2} and segments[0].duration == 1.5
+    assert segments[0].params == {"fraction": 0.2, "distance": None} and segments[0].duration == 1.5
     assert segments[1].frames == 12 and segments[1].easing == "bezier(0.4,0,0.6,1)"
-    assert segments[1].layers == (MoveStep("handheld", {"seed": 3.0, "mm": None}),)
+    assert segments[1].layers == (MoveStep("handheld", {"seed": 3.0}),)
 
 
 @pytest.mark.parametrize(
@@ -58,6 +58,7 @@ def test_expression_reads_segments_layers_lengths_and_easings():
         ("pan(easing=wobbly)", "unknown easing"),
         ("pan(frames=2, duration=1)", "frames or duration, not both"),
         ("pan then ", "cannot read"),
+        ("handheld(mm=none)", "parameter mm has no value"),  # none unsets optional parameters only
     ],
 )
 def test_bad_expressions_say_what_is_wrong(expression, words):
@@ -155,7 +156,13 @@ def test_bezier_easing():
     assert curve[10] < 0.1 and np.all(np.diff(curve) >= 0)
     overshoot = ease(t, "bezier(0.3,0,0.7,1.4)")  # y handles may leave [0, 1] (overshoot)
     assert overshoot.max() > 1.0 and overshoot[-1] == 1.0
-    for bad in ("bezier(1.2,0,0.5,1)", "bezier(0,0,1)", "cubic-bezier(a,b,c,d)"):
+    for bad in (
+        "bezier(1.2,0,0.5,1)",
+        "bezier(0,0,1)",
+        "cubic-bezier(a,b,c,d)",
+        "bezier(0,1e308,1,0)",
+        "bezier(0,0,1,-11)",
+    ):
         with pytest.raises(InputError):
             ease(t, bad)
 

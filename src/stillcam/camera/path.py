@@ -34,6 +34,11 @@ _EASING_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 _BEZIER = re.compile(r"\s*(?:cubic-)?bezier\s*\(([^)]*)\)\s*")
 
 
+#: Largest |y1|, |y2| of a Bézier easing: CSS allows any, but past a few times the move's
+#: own span it is no easing any more (and 1e308 overflows to NaN cameras).
+BEZIER_MAX_Y = 10.0
+
+
 def bezier_handles(easing: str) -> tuple[float, float, float, float] | None:
     """The handles of ``"bezier(x1,y1,x2,y2)"``, None for a named easing.
 
@@ -47,8 +52,13 @@ def bezier_handles(easing: str) -> tuple[float, float, float, float] | None:
         x1, y1, x2, y2 = (float(v) for v in match[1].split(","))
     except ValueError:
         raise InputError(f"easing {easing!r}: expected bezier(x1,y1,x2,y2), four numbers") from None
-    if not (0.0 <= x1 <= 1.0 and 0.0 <= x2 <= 1.0) or not all(map(math.isfinite, (y1, y2))):
+    if not (0.0 <= x1 <= 1.0 and 0.0 <= x2 <= 1.0):
         raise InputError(f"easing {easing!r}: x1 and x2 must lie in [0, 1] so that time moves forward")
+    if not all(math.isfinite(y) and abs(y) <= BEZIER_MAX_Y for y in (y1, y2)):
+        raise InputError(
+            f"easing {easing!r}: y1 and y2 must lie in [-{BEZIER_MAX_Y:g}, {BEZIER_MAX_Y:g}] "
+            "(an overshoot beyond that is no ease; use a keyframe)"
+        )
     return x1, y1, x2, y2
 
 

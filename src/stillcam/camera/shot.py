@@ -26,15 +26,16 @@ from collections.abc import Mapping
 from dataclasses import field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 import numpy as np
-from pydantic import ConfigDict, TypeAdapter, ValidationError, field_validator
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from pydantic.dataclasses import dataclass
 
 from ..conventions import FIRST_FRAME, focal_mm_to_px, parse_fps
 from ..errors import InputError, MoveError
 from ..io.files import write_text_atomic
+from ..io.structured import MiB, read_structured, schema_message
 from .camera import Camera, look_at, pose_from
 from .keyframes import (
     eased_times,
@@ -46,12 +47,38 @@ from .moves import MoveContext, MoveFunction, get_move, parse_param_value
 from .path import CameraPath, check_easing, ease, frame_count
 
 SHOT_FORMAT = 1
-_STRICT = ConfigDict(extra="forbid")
+#: The most frames a shot may have, and the most seconds (at its frame rate).
+MAX_FRAMES = 100_000
+MAX_SECONDS = 3600.0
+#: The largest first frame number.
+MAX_FIRST_FRAME = 10_000_000
+#: The largest shot file read (a YAML file this size parses in a few seconds).
+MAX_SHOT_FILE_BYTES = 4 * MiB
+#: Positions and points of keys: metres from the photo's camera.
+MAX_METRES = 1e6
+#: Every float of a shot is finite; unknown fields are refused.
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+_Name = Annotated[str, Field(min_length=1, max_length=64)]
+_Easing = Annotated[str, Field(min_length=1, max_length=200)]
+_Frames = Annotated[int, Field(ge=1, le=MAX_FRAMES)]
+_Seconds = Annotated[float, Field(gt=0.0, le=MAX_SECONDS)]
+_Metres = Annotated[float, Field(ge=-MAX_METRES, le=MAX_METRES)]
+_Point = tuple[_Metres, _Metres, _Metres]
+_Degrees = Annotated[float, Field(ge=-1e6, le=1e6)]
+_FocalMm = Annotated[float, Field(ge=1.0, le=5000.0)]
+_FrameNumber = Annotated[int, Field(ge=0, le=MAX_FIRST_FRAME + MAX_FRAMES)]
+_Unit = Annotated[float, Field(ge=-1e6, le=1e6)]
 
 
 def _easing_text(value: Any) -> Any:
-    """A shot file may give a Bézier as four numbers; keep it as ``bezier(x1,y1,x2,y2)``."""
-    if isinstance(value, (list, tuple)):
+    """A shot file may give a Bézier as four numbers; keep it as ``bezier(x1,y1,x2,y2)``
+    (anything else is left for the schema to refuse)."""
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == 4
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    ):
         return "bezier(" + ",".join(repr(float(v)) for v in value) + ")"
     return value
 
@@ -66,9 +93,9 @@ class MoveStep:
         easing: speed curve; None = the segment's (for layers) or the shot's.
     """
 
-    move: str
+    move: _Name
     params: dict[str, float | None] = field(default_factory=dict)
-    easing: str | None = None
+    easing: _Easing | None = None
 
     _easing = field_validator("easing", mode="before")(_easing_text)
 
@@ -84,9 +111,9 @@ class Segment(MoveStep):
         layers: moves applied on top of this one, over the same frames.
     """
 
-    frames: int | None = None
-    duration: float | None = None
-    layers: tuple[MoveStep, ...] = ()
+    frames: _Frames | None = None
+    duration: _Seconds | None = None
+    layers: Annotated[tuple[MoveStep, ...], Field(max_length=64)] = ()
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -107,14 +134,14 @@ class Keyframe:
         easing: speed curve of the interval from this key to the next.
     """
 
-    position: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    frame: int | None = None
-    time: float | None = None
-    look_at: tuple[float, float, float] | None = None
-    rotation: tuple[float, float, float] | None = None
-    quaternion: tuple[float, float, float, float] | None = None
-    focal_mm: float | None = None
-    easing: str = "linear"
+    position: _Point = (0.0, 0.0, 0.0)
+    frame: _FrameNumber | None = None
+    time: Annotated[float, Field(ge=0.0, le=MAX_SECONDS)] | None = None
+    look_at: _Point | None = None
+    rotation: tuple[_Degrees, _Degrees, _Degrees] | None = None
+    quaternion: tuple[_Unit, _Unit, _Unit, _Unit] | None = None
+    focal_mm: _FocalMm | None = None
+    easing: _Easing = "linear"
 
     _easing = field_validator("easing", mode="before")(_easing_text)
 
@@ -129,8 +156,10 @@ class Lens:
         filmback_mm: (width, height) of the film back in mm; the frame's width spans its width.
     """
 
-    focal_mm: float | None = None
-    filmback_mm: tuple[float, float] | None = None
+    focal_mm: _FocalMm | None = None
+    filmback_mm: (
+        tuple[Annotated[float, Field(gt=0.0, le=1e4)], Annotated[float, Field(gt=0.0, le=1e4)]] | None
+    ) = None
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -159,15 +188,15 @@ class Shot:
         stillcam_shot: format version of the file (1).
     """
 
-    segments: tuple[Segment, ...] = ()
-    keyframes: tuple[Keyframe, ...] = ()
-    layers: tuple[MoveStep, ...] = ()
+    segments: Annotated[tuple[Segment, ...], Field(max_length=10_000)] = ()
+    keyframes: Annotated[tuple[Keyframe, ...], Field(max_length=MAX_FRAMES)] = ()
+    layers: Annotated[tuple[MoveStep, ...], Field(max_length=64)] = ()
     lens: Lens = field(default_factory=Lens)
     interpolation: Interpolation = field(default_factory=Interpolation)
-    fps: str | None = None
-    first_frame: int | None = None
-    duration: float | None = None
-    easing: str | None = None
+    fps: Annotated[str, Field(max_length=32)] | None = None
+    first_frame: Annotated[int, Field(ge=0, le=MAX_FIRST_FRAME)] | None = None
+    duration: _Seconds | None = None
+    easing: _Easing | None = None
     stillcam_shot: int = SHOT_FORMAT
 
     _easing = field_validator("easing", mode="before")(_easing_text)
@@ -187,18 +216,24 @@ _ADAPTER = TypeAdapter(Shot)
 
 def _check_step(step: MoveStep, where: str) -> None:
     try:
-        get_move(step.move).resolve(step.params)
+        spec = get_move(step.move)
+        spec.resolve(step.params)
         if step.easing is not None:
             check_easing(step.easing)
     except InputError as exc:
         raise MoveError(f"{where}: {exc}") from None
-    for key, value in step.params.items():
-        if value is not None and not math.isfinite(value):
-            raise MoveError(f"{where}: parameter {key} must be finite")
+    optional = [p.name for p in spec.params if p.default is None]
+    for param in spec.params:
+        if param.default is not None and param.name in step.params and step.params[param.name] is None:
+            unset = f" (only {', '.join(optional)} may be none)" if optional else ""
+            raise MoveError(
+                f"{where}: parameter {param.name} has no value; give a number in {param.unit}{unset}"
+            )
 
 
 def check_shot(shot: Shot) -> Shot:
-    """Check what a schema cannot: move and parameter names, easings, lengths, key order.
+    """Check what the schema cannot: move and parameter names, easings, keys and lengths
+    (types and ranges are checked when a :class:`Shot` is made).
 
     Raises:
         MoveError: naming the segment, layer or key and what to change.
@@ -213,30 +248,26 @@ def check_shot(shot: Shot) -> Shot:
                 parse_fps(value) if name == "fps" else check_easing(value)
             except InputError as exc:
                 raise MoveError(f"shot {name}: {exc}") from None
-    if shot.duration is not None and not 0 < shot.duration < 1e6:
-        raise MoveError(f"shot duration {shot.duration}: give seconds > 0")
-    if shot.first_frame is not None and shot.first_frame < 0:
-        raise MoveError(f"shot first_frame {shot.first_frame}: must be >= 0")
     _check_segments(shot)
     _check_keys(shot)
-    if shot.lens.focal_mm is not None and not 1.0 <= shot.lens.focal_mm <= 5000.0:
-        raise MoveError(f"lens focal_mm {shot.lens.focal_mm}: use 1..5000 mm")
-    if shot.lens.filmback_mm is not None and min(shot.lens.filmback_mm) <= 0:
-        raise MoveError("lens filmback_mm: width and height must be > 0 mm")
     return shot
 
 
 def _check_segments(shot: Shot) -> None:
+    frames = seconds = 0.0
     for i, segment in enumerate(shot.segments):
         _check_step(segment, f"segment {i + 1} ({segment.move})")
         if segment.frames is not None and segment.duration is not None:
             raise MoveError(f"segment {i + 1}: give frames or duration, not both")
-        if (segment.frames is not None and segment.frames < 1) or (
-            segment.duration is not None and not segment.duration > 0
-        ):
-            raise MoveError(f"segment {i + 1}: frames must be >= 1 and duration > 0 seconds")
+        frames += segment.frames or 0
+        seconds += segment.duration or 0.0
         for j, layer in enumerate(segment.layers):
             _check_step(layer, f"segment {i + 1}, layer {j + 1} ({layer.move})")
+    if frames > MAX_FRAMES or seconds > MAX_SECONDS:
+        raise MoveError(
+            f"the segments take {frames:.0f} frames and {seconds:g} s; a shot has at most "
+            f"{MAX_FRAMES} frames and {MAX_SECONDS:g} s"
+        )
     for j, layer in enumerate(shot.layers):
         _check_step(layer, f"shot layer {j + 1} ({layer.move})")
 
@@ -249,22 +280,22 @@ def _check_keys(shot: Shot) -> None:
             raise MoveError(f"{where}: give its frame (a frame number) or its time (seconds), one of them")
         if sum(v is not None for v in (key.look_at, key.rotation, key.quaternion)) > 1:
             raise MoveError(f"{where}: give at most one of look_at, rotation, quaternion")
-        values = [*key.position, *(key.look_at or ()), *(key.rotation or ()), *(key.quaternion or ())]
-        if not all(math.isfinite(v) for v in values):
-            raise MoveError(f"{where}: values must be finite")
         if key.quaternion is not None and math.hypot(*key.quaternion) < 1e-9:
             raise MoveError(f"{where}: quaternion must not be zero")
-        if key.look_at is not None and np.allclose(key.look_at, key.position):
-            raise MoveError(f"{where}: look_at must differ from position")
-        if key.focal_mm is not None and not 1.0 <= key.focal_mm <= 5000.0:
-            raise MoveError(f"{where}: focal_mm {key.focal_mm}: use 1..5000 mm")
+        if key.look_at is not None:
+            forward = np.subtract(key.look_at, key.position, dtype=np.float64)
+            if np.allclose(key.look_at, key.position) or not np.linalg.norm(forward) > 0:
+                raise MoveError(f"{where}: look_at must differ from position")
+            if math.hypot(forward[0], forward[2]) < 1e-9 * np.linalg.norm(forward):
+                raise MoveError(
+                    f"{where}: look_at is straight above or below position (which way is up?); "
+                    "give a rotation instead"
+                )
         try:
             check_easing(key.easing)
         except InputError as exc:
             raise MoveError(f"{where}: {exc}") from None
         at = float(key.frame if key.frame is not None else key.time)  # type: ignore[arg-type]
-        if key.time is not None and key.time < 0:
-            raise MoveError(f"{where}: time must be >= 0 seconds")
         if (
             previous is not None
             and at <= previous
@@ -287,9 +318,7 @@ def shot_from_dict(data: Any, name: str = "shot") -> Shot:
     try:
         shot = _ADAPTER.validate_python(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or "top level"
-        raise MoveError(f"{name}: {where}: {error['msg']} (see docs/moves.md, 'Shot files')") from None
+        raise MoveError(f"{name}: {schema_message(exc)} (see docs/moves.md, 'Shot files')") from None
     try:
         return check_shot(shot)
     except MoveError as exc:
@@ -302,32 +331,38 @@ def shot_to_dict(shot: Shot) -> dict[str, Any]:
 
 
 def _prune(value: Any) -> Any:
+    """Unset fields left out; a move's parameters kept as they are (``none`` unsets one)."""
     if isinstance(value, dict):
-        return {k: _prune(v) for k, v in value.items() if v is not None and v != () and v != [] and v != {}}
+        return {
+            k: v if k == "params" else _prune(v)
+            for k, v in value.items()
+            if v is not None and v != () and v != [] and v != {}
+        }
     if isinstance(value, list):
         return [_prune(v) for v in value]
     return value
 
 
 def read_shot_file(path: str | Path) -> Shot:
-    """Read a shot file: YAML (``.yaml``/``.yml``) or JSON (anything else).
+    """Read a shot file: YAML (``.yaml``/``.yml``) or JSON (anything else), a regular file of
+    at most :data:`MAX_SHOT_FILE_BYTES` (:func:`~stillcam.io.structured.read_structured`).
 
     Raises:
-        MoveError: unreadable file, bad syntax or content (located).
+        MoveError: one line: unreadable file, bad syntax (saying which syntax was tried and
+            why), or content (located: ``segments.0.frames: must be >= 1``).
     """
-    import yaml
-
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise MoveError(f"{path}: no such shot file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MoveError(f"{path}: cannot read the shot file ({exc})") from None
-    try:
-        data = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise MoveError(f"{path}: not valid {'YAML' if path.suffix != '.json' else 'JSON'} ({exc})") from None
+    yaml_file = path.suffix.lower() in (".yaml", ".yml")
+    data = read_structured(
+        path,
+        what="shot file",
+        syntax="yaml" if yaml_file else "json",
+        max_bytes=MAX_SHOT_FILE_BYTES,
+        error=MoveError,
+        why=""
+        if yaml_file or path.suffix.lower() == ".json"
+        else "; read as JSON as the name ends in neither .yaml nor .yml",
+    )
     return shot_from_dict(data, str(path))
 
 
@@ -352,6 +387,13 @@ def write_shot_file(shot: Shot, path: str | Path) -> None:
 
 
 _TERM = re.compile(r"\s*([A-Za-z][\w-]*)\s*(?:\((.*)\))?\s*", re.DOTALL)
+#: The longest ``--move`` expression read.
+MAX_EXPRESSION = 10_000
+
+
+def _shown(expression: str) -> str:
+    """``expression`` quoted for a message, shortened when long."""
+    return repr(expression if len(expression) <= 80 else expression[:77] + "...")
 
 
 def _split_top(text: str, separator: str) -> list[str]:
@@ -371,38 +413,45 @@ def _split_top(text: str, separator: str) -> list[str]:
     return parts
 
 
-def _term(text: str, expression: str, *, layer: bool) -> dict[str, Any]:
+def _term(text: str, where: str, *, layer: bool) -> dict[str, Any]:
     match = _TERM.fullmatch(text)
     if match is None or not text.strip():
         raise MoveError(
-            f"--move {expression!r}: cannot read {text.strip()!r}; write NAME or NAME(key=value, ...), "
+            f"{where}: cannot read {_shown(text.strip())}; write NAME or NAME(key=value, ...), "
             "e.g. 'dolly-in(fraction=0.2, duration=2) then pan(degrees=15) + handheld(seed=3)'"
         )
     term: dict[str, Any] = {"move": match[1], "params": {}}
-    for item in _split_top(match[2] or "", ","):
-        if not item.strip():
-            continue
+    inside = match[2] or ""
+    seen: set[str] = set()
+    for item in _split_top(inside, ",") if inside.strip() else []:
         key, sep, value = item.partition("=")
         key, value = key.strip().replace("-", "_"), value.strip()
-        if not sep:
-            raise MoveError(f"--move {expression!r}: {item.strip()!r} is not KEY=VALUE")
+        if not item.strip():
+            raise MoveError(f"{where}: an empty item in {match[1]}(...); remove the extra comma")
+        if not sep or not key:
+            raise MoveError(f"{where}: {_shown(item.strip())} is not KEY=VALUE")
+        if key in seen:
+            raise MoveError(f"{where}: {key} is given twice in {match[1]}(...); give it once")
+        seen.add(key)
+        if not value:
+            raise MoveError(f"{where}: {key}= has no value; give a number (or none)")
         if key == "easing":
             term["easing"] = value
         elif key in ("frames", "duration"):
             if layer:
                 raise MoveError(
-                    f"--move {expression!r}: a layered move ({match[1]}) runs over its segment; "
+                    f"{where}: a layered move ({match[1]}) runs over its segment; "
                     f"give {key} to the segment instead"
                 )
             try:
                 term[key] = int(value) if key == "frames" else float(value.removesuffix("s"))
             except ValueError:
-                raise MoveError(f"--move {expression!r}: {key}={value!r} is not a number") from None
+                raise MoveError(f"{where}: {key}={_shown(value)} is not a number") from None
         else:
             try:
                 term["params"][key] = parse_param_value(value)
             except ValueError as exc:
-                raise MoveError(f"--move {expression!r}: {key}: {exc}") from None
+                raise MoveError(f"{where}: {key}: {exc}") from None
     return term
 
 
@@ -416,13 +465,18 @@ def parse_move_expression(expression: str) -> tuple[Segment, ...]:
     Raises:
         MoveError: unreadable expression, unknown move or parameter.
     """
+    where = f"--move {_shown(expression)}"
+    if len(expression) > MAX_EXPRESSION:
+        raise MoveError(
+            f"{where}: {len(expression)} characters; a move expression has at most {MAX_EXPRESSION}"
+        )
     segments = []
     for part in _split_top(expression, " then "):
         base, *layers = _split_top(part, "+")
-        term = _term(base, expression, layer=False)
-        term["layers"] = [_term(layer, expression, layer=True) for layer in layers]
+        term = _term(base, where, layer=False)
+        term["layers"] = [_term(layer, where, layer=True) for layer in layers]
         segments.append(term)
-    shot = shot_from_dict({"segments": segments}, f"--move {expression!r}")
+    shot = shot_from_dict({"segments": segments}, where)
     return shot.segments
 
 
@@ -581,17 +635,25 @@ def shot_timing(
     own fps, first frame and duration win over the command line's values given here).
 
     Raises:
-        MoveError: segments that do not fit the duration, keyframes out of order.
+        MoveError: segments that do not fit the duration, keyframes out of order, more than
+            :data:`MAX_FRAMES` frames or :data:`MAX_SECONDS` seconds.
     """
     fps = parse_fps(shot.fps) if shot.fps is not None else fps
     first = shot.first_frame if shot.first_frame is not None else first_frame
     total = shot.duration if shot.duration is not None else duration_s
     if shot.segments:
-        counts = _allot(shot.segments, frame_count(total, fps) if total else None, fps)
-        return ShotTiming(fps, first, tuple(counts))
-    times = _key_times(shot, fps, first)
-    n = frame_count(shot.duration, fps) if shot.duration is not None else round(times[-1] * fps) + 1
-    return ShotTiming(fps, first, (int(n),))
+        counts = tuple(_allot(shot.segments, frame_count(total, fps) if total else None, fps))
+    else:
+        times = _key_times(shot, fps, first)
+        n = frame_count(shot.duration, fps) if shot.duration is not None else round(times[-1] * fps) + 1
+        counts = (int(n),)
+    frames = sum(counts)
+    if frames > MAX_FRAMES or frames > MAX_SECONDS * fps:
+        raise MoveError(
+            f"the shot has {frames} frames ({float(frames / fps):g} s at {float(fps):g} fps); a shot has at "
+            f"most {MAX_FRAMES} frames and {MAX_SECONDS:g} s"
+        )
+    return ShotTiming(fps, first, counts)
 
 
 def build_shot_path(
@@ -636,8 +698,16 @@ def build_shot_path(
 
 
 def single_move(move: str, params: Mapping[str, float | None], easing: str | None = None) -> Shot:
-    """The one-segment shot of ``move`` (what ``--move NAME --set ...`` means)."""
-    return check_shot(Shot(segments=(Segment(move=move, params=dict(params), easing=easing),)))
+    """The one-segment shot of ``move`` (what ``--move NAME --set ...`` means).
+
+    Raises:
+        MoveError: an unknown move or parameter, a value out of range.
+    """
+    try:
+        shot = Shot(segments=(Segment(move=move, params=dict(params), easing=easing),))
+    except ValidationError as exc:
+        raise MoveError(f"--move {move!r}: {schema_message(exc)}") from None
+    return check_shot(shot)
 
 
 def build_path(

@@ -1,20 +1,33 @@
-"""Recipes: everything needed to re-render an output exactly, stored beside it as JSON."""
+"""Recipes: everything needed to re-render an output exactly, stored beside it as JSON.
+
+A recipe is read within the bounds of :func:`~stillcam.io.structured.read_structured` (a
+regular file of at most :data:`MAX_RECIPE_BYTES`, nested at most 64 levels) and checked by
+:class:`RecipeFile` before any of it is used: the inputs a re-render reads (paths, SHA-256s,
+the example's size, the depth model's cache entry) are typed, and each error names its field
+(``inputs.photo.sha256: ...``) on one line. The option values are typed by the re-render,
+against the option sections (``pipeline.rerender``).
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, model_validator
 
 from ..camera.path import CameraPath
 from ..errors import RecipeError
 from ..io.files import write_text_atomic
+from ..io.structured import MiB, read_structured, schema_message
 from .colour import ocio_record
 from .targets import OutputTarget
 from .writers import OutputSettings
 
 RECIPE_FORMAT = 1
+#: The largest recipe read (stillcam's are a few KiB).
+MAX_RECIPE_BYTES = 16 * MiB
 
 
 @dataclass(frozen=True)
@@ -46,25 +59,135 @@ def write_recipe(path: Path, recipe: Recipe) -> None:
     write_text_atomic(path, json.dumps(asdict(recipe), indent=2, sort_keys=True) + "\n", "recipe")
 
 
-def read_recipe(path: str | Path) -> Recipe:
-    """Read a recipe written by :func:`write_recipe`.
+_RECORD = ConfigDict(extra="allow", allow_inf_nan=False)
+_Text = Annotated[str, Field(max_length=4096)]
+_Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+_PathText = Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^[^\x00]*$")]
+_Side = Annotated[int, Field(ge=2, le=32768)]
+
+
+class FileRecord(BaseModel):
+    """An input file: where it was and its content's SHA-256 (a re-render checks both)."""
+
+    model_config = _RECORD
+    path: _PathText
+    sha256: _Sha256
+
+
+class DepthRecord(BaseModel):
+    """The depth: a file's record, or a model's estimate in the depth cache (``model``,
+    ``revision``, ``cache``: the cached file, ``sha256``: its hash)."""
+
+    model_config = _RECORD
+    sha256: _Sha256
+    path: _PathText | None = None
+    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    revision: _Text | None = None
+    cache: _PathText | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> DepthRecord:
+        if self.model is None and self.path is None:
+            raise ValueError("give the depth file's path, or the model, revision and cache of an estimate")
+        if self.model is not None and (self.revision is None or self.cache is None):
+            missing = "revision" if self.revision is None else "cache"
+            raise ValueError(f"a model's depth record needs its {missing}")
+        return self
+
+
+class ExampleRecord(BaseModel):
+    """The bundled procedural example, at its size."""
+
+    model_config = _RECORD
+    width: _Side
+    height: _Side
+    sha256: _Sha256
+
+
+class FillModelRecord(BaseModel):
+    """A fill model's pinned weights (:func:`~stillcam.scene.fills.fill_model_records`)."""
+
+    model_config = _RECORD
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    revision: _Text
+    sha256: Annotated[str, Field(min_length=1, max_length=200)]  # a plug-in's may be its revision
+
+
+class InputsRecord(BaseModel):
+    """What a render read: the photo and its depth, or the example; the camera file; the
+    fill models. ``path`` is the camera file's name in recipes before its rename."""
+
+    model_config = _RECORD
+    photo: FileRecord | None = None
+    depth: DepthRecord | None = None
+    example: ExampleRecord | None = None
+    camera_file: FileRecord | None = None
+    path: FileRecord | None = None
+    fill_models: Annotated[list[FillModelRecord], Field(max_length=64)] | None = None
+
+    @model_validator(mode="after")
+    def _photo_or_example(self) -> InputsRecord:
+        if self.example is None and (self.photo is None or self.depth is None):
+            missing = "photo" if self.photo is None else "depth"
+            raise ValueError(f"needs the {missing} (or the example) the render read")
+        return self
+
+
+_Section = dict[Annotated[str, Field(max_length=100)], JsonValue]
+
+
+class RecipeFile(BaseModel):
+    """The schema of a recipe file (the fields of :class:`Recipe`, typed)."""
+
+    model_config = ConfigDict(extra="forbid")
+    format: Literal[1]
+    stillcam_version: Annotated[str, Field(min_length=1, max_length=100)]
+    inputs: InputsRecord
+    options: dict[Annotated[str, Field(max_length=100)], _Section]
+    depth_source: _Text
+    focal: dict[str, JsonValue]
+    output: dict[str, JsonValue] = {}
+    safety: dict[str, JsonValue] = {}
+
+
+def recipe_from_dict(data: Any, name: str = "recipe") -> Recipe:
+    """The :class:`Recipe` of a parsed recipe file, checked by :class:`RecipeFile`; the
+    input records keep their other fields (a depth record's ``colour``, ...).
 
     Raises:
-        RecipeError: missing, not JSON, or not a stillcam recipe.
+        RecipeError: not a stillcam recipe of this format, or the first bad field, located.
+    """
+    if not isinstance(data, dict) or data.get("format") != RECIPE_FORMAT:
+        raise RecipeError(f"{name}: not a stillcam recipe of format {RECIPE_FORMAT}")
+    try:
+        checked = RecipeFile.model_validate(data)
+    except ValidationError as exc:
+        raise RecipeError(f"{name}: {schema_message(exc)}") from None
+    inputs = checked.inputs.model_dump(mode="json", exclude_unset=True)
+    return Recipe(
+        stillcam_version=checked.stillcam_version,
+        inputs=inputs,
+        options=checked.options,
+        depth_source=checked.depth_source,
+        focal=checked.focal,
+        output=checked.output,
+        safety=checked.safety,
+        format=checked.format,
+    )
+
+
+def read_recipe(path: str | Path) -> Recipe:
+    """Read a recipe written by :func:`write_recipe` (see the module docstring for the checks).
+
+    Raises:
+        RecipeError: one line: missing, not a regular file, too large, not JSON, not a
+            stillcam recipe, or a bad field (located: ``inputs.depth.sha256: ...``).
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RecipeError(f"{path}: no such recipe file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecipeError(f"{path}: not a readable JSON recipe ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != RECIPE_FORMAT:
-        raise RecipeError(f"{path}: not a stillcam recipe of format {RECIPE_FORMAT}")
-    try:
-        return Recipe(**data)
-    except TypeError as exc:
-        raise RecipeError(f"{path}: recipe fields are wrong ({exc})") from None
+    data = read_structured(
+        path, what="recipe file", syntax="json", max_bytes=MAX_RECIPE_BYTES, error=RecipeError
+    )
+    return recipe_from_dict(data, str(path))
 
 
 def output_record(target: OutputTarget, camera_path: CameraPath, settings: OutputSettings) -> dict[str, Any]:
