@@ -179,7 +179,7 @@ def render_methods(scene: Scene, ks: list[int], options: dict) -> dict[str, list
         poses.append(pose)
     return {
         "stretch": stillcam.render_views(
-            scene.image, depth, K, poses, stride=1, cut_threshold=1e9, fill="nearest", outpaint="nearest"
+            scene.image, depth, K, poses, stride=1, cut_threshold=100.0, fill="nearest", outpaint="nearest"
         ),
         "bg-fill": [bg_fill(scene.image, scene.disparity, (k - scene.ref) / 4.0) for k in ks],
         "stillcam": stillcam.render_views(scene.image, depth, K, poses, stride=1, **options),

@@ -1,5 +1,11 @@
 """The command line. Options are generated from the same dataclasses the API uses, and
-their field docs are the ``--help`` text (one source of truth)."""
+their field docs are the ``--help`` text (one source of truth).
+
+Every error is one line on stderr, ``stillcam: error: ...``, argparse's too (with a pointer
+to ``--help`` instead of the usage block), and a value that starts with ``-`` is a value:
+``--size -5x3`` reaches the option's own check ("width and height must be positive") instead
+of argparse's "expected one argument".
+"""
 
 from __future__ import annotations
 
@@ -10,15 +16,79 @@ import sys
 import types
 import typing
 from collections.abc import Sequence
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, NoReturn, get_args, get_origin
 
 from ._version import __version__
+from .bounds import MAX_SIDE, MIN_SIDE, check_integer, check_number
 from .camera.moves import MOVES
 from .errors import InputError, StillcamError
 from .options import SECTION_TITLES, SECTIONS, RenderOptions, flag
 
 #: The demo's default move: framed on the example's subject, safe for the motion guard.
 DEMO_MOVE = "orbit(degrees=12)"
+#: ``stillcam serve`` limits: renders at once, and the largest upload (1 TB).
+MAX_WORKERS = 64
+MAX_UPLOAD_MB = 1e6
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (an :class:`InputError`: ``stillcam: error: ...`` and a
+    pointer to ``--help``, exit 2) and values that may start with ``-``."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise argparse's complaint as one line instead of printing the usage block."""
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)  # words as typed
+        raise InputError(f"{shown} (see `{self.prog} --help`)")
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+        """Parse ``args`` with ``--opt -value`` read as ``--opt=-value`` (:meth:`_joined`)."""
+        return super().parse_known_args(self._joined(sys.argv[1:] if args is None else list(args)), namespace)
+
+    def _joined(self, args: list[str]) -> list[str]:
+        """``--size -5x3`` -> ``--size=-5x3``, for options that take one value, when the next
+        word starts with ``-`` but is none of this parser's options (nor an abbreviation of
+        one): argparse would otherwise take ``-5x3`` for an option and say "expected one
+        argument"."""
+        takes_value = {
+            o for a in self._actions if a.nargs is None and a.option_strings for o in a.option_strings
+        }
+        options = [o for a in self._actions for o in a.option_strings]
+        joined: list[str] = []
+        i = 0
+        while i < len(args):
+            word = args[i]
+            if word == "--":
+                joined += args[i:]
+                break
+            if (
+                _resolved(word, options) in takes_value
+                and i + 1 < len(args)
+                and _is_value(args[i + 1], options)
+            ):
+                joined.append(f"{word}={args[i + 1]}")
+                i += 2
+                continue
+            joined.append(word)
+            i += 1
+        return joined
+
+
+def _resolved(word: str, options: list[str]) -> str:
+    """The option ``word`` names: itself, or the one long option it abbreviates (``--siz``)."""
+    if word in options or not word.startswith("--") or "=" in word:
+        return word
+    matches = [o for o in options if o.startswith(word)]
+    return matches[0] if len(matches) == 1 else word
+
+
+def _is_value(word: str, options: list[str]) -> bool:
+    """Whether ``word``, starting with ``-``, is a value rather than an option."""
+    if not word.startswith("-") or word in ("-", "--"):
+        return False
+    name = word.split("=", 1)[0]
+    if name in options:
+        return False
+    return not (name.startswith("--") and len(name) > 2 and any(o.startswith(name) for o in options))
 
 
 def _parse_triple(text: str) -> tuple[float, float, float]:
@@ -112,9 +182,7 @@ def _exports(args: argparse.Namespace) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="stillcam", description="Turn one still photo and its depth into a 3D camera move."
-    )
+    parser = _Parser(prog="stillcam", description="Turn one still photo and its depth into a 3D camera move.")
     parser.add_argument("--version", action="version", version=f"stillcam {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -125,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
         f"{DEMO_MOVE!r} (a dolly-in of the default subject, the far wall, would fly past the red sphere).",
     )
     demo.add_argument(
-        "--example-size", default="1920x1080", help="example photo size WxH (default: 1920x1080)"
+        "--example-size",
+        default="1920x1080",
+        help=f"example photo size WxH, {MIN_SIDE}..{MAX_SIDE} px a side (default: 1920x1080)",
     )
     _common(demo)
     add_options(demo)
@@ -174,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with another --host it prints a warning and a random access token every request must carry.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--port", type=int, default=8000, help="port, 1..65535 (default: 8000)")
     serve.add_argument(
         "--data-dir",
         default=None,
@@ -182,10 +252,16 @@ def build_parser() -> argparse.ArgumentParser:
         "~/.local/share/stillcam/web)",
     )
     serve.add_argument(
-        "--max-upload-mb", type=float, default=200.0, help="largest upload in MB (default: 200)"
+        "--max-upload-mb",
+        type=float,
+        default=200.0,
+        help=f"largest upload in MB, (0, {MAX_UPLOAD_MB:g}] (default: 200)",
     )
     serve.add_argument(
-        "--workers", type=int, default=1, help="renders run at once (default: 1; others queue)"
+        "--workers",
+        type=int,
+        default=1,
+        help=f"renders run at once, 1..{MAX_WORKERS} (default: 1; others queue)",
     )
 
     commands.add_parser("moves", help="list the camera moves and their parameters with units")
@@ -249,8 +325,9 @@ def _serve(args: argparse.Namespace) -> None:
 
     from .web.server import ServeSettings, serve
 
-    if not 1 <= args.port <= 65535 or args.workers < 1 or args.max_upload_mb <= 0:
-        raise InputError("--port must be 1-65535, --workers >= 1 and --max-upload-mb > 0")
+    check_integer("--port", args.port, 1, 65535, what="a TCP port")
+    check_integer("--workers", args.workers, 1, MAX_WORKERS, what="renders at once")
+    check_number("--max-upload-mb", args.max_upload_mb, 0.0, MAX_UPLOAD_MB, what="megabytes", open_low=True)
     data = (
         args.data_dir
         or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "stillcam" / "web"
@@ -271,7 +348,7 @@ def _print_moves() -> None:
         print(f"{spec.name:10} {spec.summary}")
         for p in spec.params:
             default = "unset" if p.default is None else f"{p.default:g}"
-            print(f"    {p.name:9} [{p.unit}] default {default}: {p.help}")
+            print(f"    {p.name:9} [{p.unit}] {p.range_text}, default {default}: {p.help}")
     print(
         "\nCombine moves with --move: 'then' plays them in turn, '+' layers one on the move before\n"
         "it; parameters, duration (s), frames and easing go in parentheses, e.g.\n"
@@ -311,6 +388,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {', '.join(args.output)}", file=sys.stderr)
         return 0
     if args.command == "demo":
+        _check_example_size(args.example_size)
         pipeline.demo(
             args.output,
             options,
@@ -332,6 +410,28 @@ def run(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         print(f"wrote {args.output} and its recipe", file=sys.stderr)
     return 0
+
+
+def _check_example_size(text: str) -> None:
+    """Refuse an ``--example-size`` over the pixel budget of a photo, before it is made."""
+    from .camera.plan import parse_size_text
+    from .io.limits import input_pixel_budget
+
+    try:
+        size = parse_size_text(text)
+    except InputError:  # not a size: the demo's own message says what to give
+        return
+    budget = input_pixel_budget()
+    if size is not None and size[0] * size[1] > budget:
+        raise InputError(
+            f"--example-size {text}: {size[0] * size[1] / 1e6:.0f} MP; the example photo has at most "
+            f"{budget / 1e6:.0f} MP, like any photo"
+        )
+
+
+def _one_line(message: str) -> str:
+    """A message on one line: the lines of a multi-line one (a library's) joined with " / "."""
+    return " / ".join(line.strip() for line in str(message).splitlines() if line.strip())
 
 
 def _keep_large_allocations() -> None:
@@ -357,6 +457,9 @@ def _keep_large_allocations() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: one clear line on stderr for every expected error, no traceback;
     warnings (the motion-safety guard's) as ``stillcam: warning: ...`` lines."""
+    from ._signals import install_signal_handlers  # SIGTERM, SIGHUP: cleaned up like Ctrl-C
+
+    install_signal_handlers()
     _keep_large_allocations()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("stillcam: warning: %(message)s"))
@@ -366,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         code = run(argv)
     except StillcamError as exc:
-        print(f"stillcam: error: {exc}", file=sys.stderr)
+        print(f"stillcam: error: {_one_line(str(exc))}", file=sys.stderr)
         code = exc.exit_code
     except BrokenPipeError:  # stdout closed early (e.g. `stillcam moves | head`)
         code = 0
@@ -374,7 +477,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("stillcam: interrupted; no partial output was kept", file=sys.stderr)
         code = 130
     except OSError as exc:
-        print(f"stillcam: error: {exc.filename or ''} {exc.strerror or exc}".strip(), file=sys.stderr)
+        text = f"{exc.filename or ''} {exc.strerror or exc}".strip()
+        print(f"stillcam: error: {_one_line(text)}", file=sys.stderr)
         code = 1
     finally:
         log.removeHandler(handler)

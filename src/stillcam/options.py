@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from .bounds import check_frame_size
 from .camera.plan import ShotSettings
 from .depth.convert import DepthSettings
 from .errors import InputError, RecipeError
@@ -55,8 +56,16 @@ class RenderOptions:
     output: OutputSettings = field(default_factory=OutputSettings)
 
     def __post_init__(self) -> None:
+        for name, section in SECTIONS.items():
+            if not isinstance(getattr(self, name), section):
+                raise InputError(
+                    f"options: {name} must be a {section.__name__}, got {type(getattr(self, name)).__name__}"
+                )
         # One --allow-noncommercial for every model a render runs (depth and fill models).
         check_fill_licences(self.scene, allow_noncommercial=self.depth.allow_noncommercial)
+        size = self.shot.size_px  # None for --size source: checked once the photo is known
+        if size is not None and self.render.supersample > 1:
+            check_frame_size(*size, f"--size {self.shot.size}", supersample=self.render.supersample)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,23 +78,39 @@ class RenderOptions:
         Raises:
             InputError: a name that is no option's (the valid ones listed), or a bad value.
         """
+        if not isinstance(values, Mapping):
+            raise InputError(
+                f"options must be a mapping of option names to values, got {type(values).__name__}"
+            )
         owners = {f.name: name for name, section in SECTIONS.items() for f in fields(section)}
-        unknown = sorted(set(values) - set(owners))
+        unknown = sorted(set(values) - set(owners), key=repr)
         if unknown:
-            raise InputError(f"unknown option {unknown[0]!r}; valid options: {', '.join(sorted(owners))}")
+            shown = repr(unknown[0]) if len(repr(unknown[0])) <= 60 else repr(unknown[0])[:57] + "..."
+            raise InputError(f"unknown option {shown}; valid options: {', '.join(sorted(owners))}")
         grouped: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
         for key, value in values.items():
             grouped[owners[key]][key] = tuple(value) if isinstance(value, list) else value
         return cls(**{name: SECTIONS[name](**group) for name, group in grouped.items()})
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RenderOptions:
+    def from_dict(cls, data: Mapping[str, Any]) -> RenderOptions:
         """Inverse of :meth:`to_dict`; JSON lists become tuples again, renamed fields of older
-        recipes are read under their new names."""
+        recipes are read under their new names.
+
+        Raises:
+            RecipeError: ``data`` or a section is not a mapping, or a section has fields this
+                version does not know.
+            InputError: a value of the wrong type or out of range (naming its option).
+        """
+        if not isinstance(data, Mapping):
+            raise RecipeError(f"recipe options must be a mapping of sections, got {type(data).__name__}")
         try:
             sections = {}
             for name, section in SECTIONS.items():
-                values = dict(data.get(name, {}))
+                given = data.get(name, {})
+                if not isinstance(given, Mapping):
+                    raise RecipeError(f"recipe options: {name} must be a mapping, got {type(given).__name__}")
+                values = dict(given)
                 for old, new in _RENAMED.get(name, {}).items():
                     if old in values and new not in values:
                         values[new] = values.pop(old)

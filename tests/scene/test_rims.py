@@ -50,6 +50,9 @@ def test_the_photo_is_unchanged_from_where_it_was_taken(small_example):
     picture, depth = small_example
     image = np.rint(picture.pixels * 255).astype(np.uint8)
     source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
-    views = [render_views(image, depth.z, source.K, [np.eye(4)], stride=1, flatten_rims=f)[0] for f in (0, 1)]
+    views = [
+        render_views(image, depth.z, source.K, [np.eye(4)], stride=1, flatten_rims=f)[0]
+        for f in (False, True)
+    ]
     same = (np.abs(views[0].astype(int) - views[1]).max(axis=2) <= 1).mean()
     assert same >= 0.999, same

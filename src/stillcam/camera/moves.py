@@ -20,15 +20,56 @@ import numpy as np
 from ..errors import MoveError
 from .camera import Camera, look_at, pose_from, rotation_x, rotation_y, rotation_z
 
+#: How the error messages say a unit: "give degrees in -3600..3600".
+_UNIT_WORDS = {
+    "deg": "degrees",
+    "m": "metres",
+    "x": "a factor",
+    "x subject distance": "subject distances",
+    "mm (35 mm eq.)": "a 35 mm-equivalent focal in mm",
+}
+
 
 @dataclass(frozen=True)
 class MoveParam:
-    """One parameter of a move: name, default (None = unset), unit and help."""
+    """One parameter of a move: name, default (None = unset), unit, help, and the range a
+    value must lie in (``low`` to ``high``, both included; ``integer``: whole numbers only).
+
+    The ranges are physical: a focal length is positive, an amplitude is not negative, a
+    seed is a whole number; the outer bounds (ten turns, a hundred times the subject's
+    distance, a thousand kilometres) are far past any shot and keep every camera finite.
+    """
 
     name: str
     default: float | None
     unit: str
     help: str
+    low: float = -1e6
+    high: float = 1e6
+    integer: bool = False
+
+    @property
+    def range_text(self) -> str:
+        """The range as ``stillcam moves`` and the error messages show it: ``-3600..3600``."""
+
+        def bound(value: float) -> str:
+            return str(int(value)) if self.integer else f"{value:g}"
+
+        return f"{bound(self.low)}..{bound(self.high)}"
+
+    def check(self, value: float, move: str) -> None:
+        """Refuse a value outside the parameter's range (or not whole, for integers).
+
+        Raises:
+            MoveError: naming the move, the parameter, its unit and its range.
+        """
+        number = float(value)
+        inside = math.isfinite(number) and self.low <= number <= self.high
+        if not inside or (self.integer and not number.is_integer()):
+            what = "a whole number" if self.integer else _UNIT_WORDS.get(self.unit, self.unit)
+            raise MoveError(
+                f"move {move!r}: {self.name}={number:g} is out of range; give {what} in {self.range_text}"
+            )
 
 
 @dataclass(frozen=True)
@@ -76,12 +117,17 @@ class MoveSpec:
     function: MoveFunction
 
     def resolve(self, given: Mapping[str, float | None]) -> dict[str, float | None]:
-        """Defaults overlaid with ``given``; unknown names raise :class:`MoveError`."""
+        """Defaults overlaid with ``given``; unknown names and values out of their parameter's
+        range (:meth:`MoveParam.check`) raise :class:`MoveError`."""
         known = {p.name: p.default for p in self.params}
         unknown = sorted(set(given) - set(known))
         if unknown:
             valid = ", ".join(known) or "(none)"
             raise MoveError(f"move {self.name!r} has no parameter {unknown[0]!r}; valid parameters: {valid}")
+        for param in self.params:
+            value = given.get(param.name)
+            if value is not None:
+                param.check(value, self.name)
         return {**known, **given}
 
 
@@ -214,10 +260,47 @@ def _static(s: float, t: float, ctx: MoveContext, p: Mapping[str, float | None])
     return np.eye(4), 1.0
 
 
-_DISTANCE = MoveParam("distance", None, "m", "metres travelled; overrides fraction when set")
-_ROLL_DEGREES = MoveParam("degrees", 10.0, "deg", "rotation; positive rolls clockwise")
-_ORBIT_DEGREES = MoveParam("degrees", 20.0, "deg", "arc travelled; positive moves right")
-_FRACTION = MoveParam("fraction", 0.25, "x subject distance", "travel as a fraction of the subject distance")
+#: Bounds shared by the moves' parameters (see :class:`MoveParam`).
+_TURN_DEGREES = 3600.0  # ten turns
+_SUBJECT_MULTIPLE = 100.0  # travel and radii: a hundred times the subject's distance
+_METRES = 1e6  # a thousand kilometres
+
+_DISTANCE = MoveParam(
+    "distance", None, "m", "metres travelled; overrides fraction when set", -_METRES, _METRES
+)
+_ROLL_DEGREES = MoveParam(
+    "degrees", 10.0, "deg", "rotation; positive rolls clockwise", -_TURN_DEGREES, _TURN_DEGREES
+)
+_ORBIT_DEGREES = MoveParam(
+    "degrees", 20.0, "deg", "arc travelled; positive moves right", -_TURN_DEGREES, _TURN_DEGREES
+)
+
+
+def _fraction(default: float, help: str) -> MoveParam:
+    """A move's ``fraction``: travel in subject distances."""
+    return MoveParam("fraction", default, "x subject distance", help, -_SUBJECT_MULTIPLE, _SUBJECT_MULTIPLE)
+
+
+_FRACTION = _fraction(0.25, "travel as a fraction of the subject distance")
+
+
+def _zoom_params(help: str) -> tuple[MoveParam, ...]:
+    """A zoom's ``factor`` (of the start focal) and ``to_mm`` (a focal length: positive)."""
+    return (
+        MoveParam("factor", 1.5, "x", help, 0.01, 100.0),
+        MoveParam("to_mm", None, "mm (35 mm eq.)", "final focal length; overrides factor", 1.0, 5000.0),
+    )
+
+
+def _subject_multiple(name: str, default: float, help: str) -> MoveParam:
+    """A length in subject distances (radii, pushes)."""
+    return MoveParam(name, default, "x subject distance", help, -_SUBJECT_MULTIPLE, _SUBJECT_MULTIPLE)
+
+
+def _turns(help: str) -> MoveParam:
+    """Whole or partial turns over the shot."""
+    return MoveParam("turns", 1.0, "turns", help, -100.0, 100.0)
+
 
 MOVES: dict[str, MoveSpec] = {
     spec.name: spec
@@ -227,31 +310,33 @@ MOVES: dict[str, MoveSpec] = {
         MoveSpec(
             "zoom-in",
             "narrows the lens (focal length grows), camera fixed",
-            (
-                MoveParam("factor", 1.5, "x", "final focal = start focal x factor"),
-                MoveParam("to_mm", None, "mm (35 mm eq.)", "final focal length; overrides factor"),
-            ),
+            _zoom_params("final focal = start focal x factor"),
             _zoom(1.0),
         ),
         MoveSpec(
             "zoom-out",
             "widens the lens (focal length shrinks), camera fixed",
-            (
-                MoveParam("factor", 1.5, "x", "final focal = start focal / factor"),
-                MoveParam("to_mm", None, "mm (35 mm eq.)", "final focal length; overrides factor"),
-            ),
+            _zoom_params("final focal = start focal / factor"),
             _zoom(-1.0),
         ),
         MoveSpec(
             "pan",
             "rotates about the vertical axis, position fixed",
-            (MoveParam("degrees", 15.0, "deg", "rotation; positive looks right"),),
+            (
+                MoveParam(
+                    "degrees", 15.0, "deg", "rotation; positive looks right", -_TURN_DEGREES, _TURN_DEGREES
+                ),
+            ),
             _pan,
         ),
         MoveSpec(
             "tilt",
             "rotates about the horizontal axis, position fixed",
-            (MoveParam("degrees", 10.0, "deg", "rotation; positive looks up"),),
+            (
+                MoveParam(
+                    "degrees", 10.0, "deg", "rotation; positive looks up", -_TURN_DEGREES, _TURN_DEGREES
+                ),
+            ),
             _tilt,
         ),
         MoveSpec(
@@ -275,28 +360,25 @@ MOVES: dict[str, MoveSpec] = {
         MoveSpec(
             "truck",
             "moves sideways, no rotation",
-            (_DISTANCE, MoveParam("fraction", 0.1, "x subject distance", "travel; positive moves right")),
+            (_DISTANCE, _fraction(0.1, "travel; positive moves right")),
             _slide(np.array([1.0, 0.0, 0.0])),
         ),
         MoveSpec(
             "pedestal",
             "moves straight up, no rotation",
-            (_DISTANCE, MoveParam("fraction", 0.1, "x subject distance", "travel; positive moves up")),
+            (_DISTANCE, _fraction(0.1, "travel; positive moves up")),
             _slide(np.array([0.0, -1.0, 0.0])),
         ),
         MoveSpec(
             "crane",
             "rises while tilting to keep the subject centred",
-            (_DISTANCE, MoveParam("fraction", 0.15, "x subject distance", "rise; negative lowers")),
+            (_DISTANCE, _fraction(0.15, "rise; negative lowers")),
             _crane,
         ),
         MoveSpec(
             "dolly-zoom",
             "moves along the view axis while zooming so the subject keeps its size (Vertigo)",
-            (
-                _DISTANCE,
-                MoveParam("fraction", 0.3, "x subject distance", "travel; positive in, negative out"),
-            ),
+            (_DISTANCE, _fraction(0.3, "travel; positive in, negative out")),
             _dolly_zoom,
         ),
         MoveSpec(
@@ -308,15 +390,24 @@ MOVES: dict[str, MoveSpec] = {
         MoveSpec(
             "swing",
             "arcs to one side, across, and back to the start (3D-photo classic)",
-            (MoveParam("degrees", 10.0, "deg", "full width of the swing around the subject"),),
+            (
+                MoveParam(
+                    "degrees",
+                    10.0,
+                    "deg",
+                    "full width of the swing around the subject",
+                    -_TURN_DEGREES,
+                    _TURN_DEGREES,
+                ),
+            ),
             _swing,
         ),
         MoveSpec(
             "lemniscate",
             "figure-eight path in the image plane, looking at the subject",
             (
-                MoveParam("turns", 1.0, "turns", "figure-eights over the shot"),
-                MoveParam("radius", 0.08, "x subject distance", "half width of the figure"),
+                _turns("figure-eights over the shot"),
+                _subject_multiple("radius", 0.08, "half width of the figure"),
             ),
             _lemniscate,
         ),
@@ -324,10 +415,10 @@ MOVES: dict[str, MoveSpec] = {
             "handheld",
             "seeded procedural shake (same seed, same shake)",
             (
-                MoveParam("degrees", 0.4, "deg", "rotation amplitude"),
-                MoveParam("mm", 8.0, "mm", "translation amplitude"),
-                MoveParam("frequency", 1.2, "Hz", "base frequency of the shake"),
-                MoveParam("seed", 0.0, "integer", "noise seed"),
+                MoveParam("degrees", 0.4, "deg", "rotation amplitude", 0.0, 90.0),
+                MoveParam("mm", 8.0, "mm", "translation amplitude", 0.0, 10_000.0),
+                MoveParam("frequency", 1.2, "Hz", "base frequency of the shake", 0.0, 500.0),
+                MoveParam("seed", 0.0, "integer", "noise seed", 0.0, 2.0**32 - 1, integer=True),
             ),
             _handheld,
         ),
@@ -336,9 +427,9 @@ MOVES: dict[str, MoveSpec] = {
             "spiral",
             "circles in the image plane while pushing in",
             (
-                MoveParam("turns", 1.0, "turns", "full circles over the shot"),
-                MoveParam("radius", 0.05, "x subject distance", "circle radius"),
-                MoveParam("push", 0.2, "x subject distance", "forward travel over the shot"),
+                _turns("full circles over the shot"),
+                _subject_multiple("radius", 0.05, "circle radius"),
+                _subject_multiple("push", 0.2, "forward travel over the shot"),
             ),
             _spiral,
         ),

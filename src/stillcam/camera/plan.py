@@ -11,7 +11,7 @@ motion-safety clamp samples it several times) never parses or checks it again.
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -21,15 +21,28 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
+from ..bounds import (
+    MAX_SAMPLES,
+    MAX_SIDE,
+    MIN_SIDE,
+    check_fields,
+    check_frame_size,
+    check_integer,
+    check_number,
+)
 from ..conventions import FIRST_FRAME, focal_px_from_fov, focal_px_to_mm, parse_fps
 from ..depth.convert import DepthMap
-from ..errors import InputError
+from ..errors import InputError, StillcamError
 from ..io.hashing import sha256_file
 from ..io.image import Picture
+from ..io.structured import read_structured
 from .camera import Camera, fit_output_camera
 from .moves import MoveContext, parse_move_params, subject_depth
-from .path import EASINGS, CameraPath, check_easing
+from .path import EASINGS, CameraPath, bezier_handles, check_easing, frame_count
 from .shot import (
+    MAX_FIRST_FRAME,
+    MAX_FRAMES,
+    MAX_SECONDS,
     Shot,
     ShotTiming,
     build_shot_path,
@@ -38,7 +51,7 @@ from .shot import (
     read_shot_file,
     shot_timing,
 )
-from .transforms import read_transforms
+from .transforms import MAX_TRANSFORMS_BYTES, read_transforms
 
 #: Named output sizes (width, height) in pixels.
 SIZES: dict[str, tuple[int, int]] = {"HD": (1920, 1080), "UHD": (3840, 2160), "DCI4K": (4096, 2160)}
@@ -47,6 +60,18 @@ DEFAULT_MOVE = "dolly-in"
 FramingName = Literal["free", "inside"]
 #: ``--framing`` choices.
 FRAMINGS: tuple[str, ...] = get_args(FramingName)
+#: Slowest frame rate: a frame an hour (the longest shot is an hour of at least one frame).
+MIN_FPS = Fraction(1, 3600)
+#: Fastest frame rate.
+MAX_FPS = Fraction(1000)
+#: Largest denominator of an exact frame rate: a video's time base must fit in 32 bits.
+MAX_FPS_DENOMINATOR = 1_000_000
+#: How far a Bézier easing's y handles may reach: a curve past them overshoots the move tenfold.
+MAX_EASING_Y = 10.0
+#: The nearest and farthest subject, in metres (``--target-depth``): a micrometre (the
+#: nearest depth a scene may have) to a thousand kilometres.
+MIN_TARGET_DEPTH_M = 1e-6
+MAX_TARGET_DEPTH_M = 1e6
 
 
 def parse_size_text(text: str) -> tuple[int, int] | None:
@@ -60,10 +85,20 @@ def parse_size_text(text: str) -> tuple[int, int] | None:
         return SIZES[key.upper()]
     if key.lower() == "source":
         return None
-    match = re.fullmatch(r"(\d+)[xX](\d+)", key)
-    if not match or min(int(match[1]), int(match[2])) < 2 or max(int(match[1]), int(match[2])) > 32768:
-        raise InputError(f"--size {text!r}: use HD, UHD, DCI4K, source or WxH (2..32768 px)")
-    return int(match[1]), int(match[2])
+    match = re.fullmatch(r"(\d{1,9})\s*[xX]\s*(\d{1,9})", key)
+    if not match:
+        if re.fullmatch(r"[-+]?[\d.]*\s*[xX]\s*[-+]?[\d.]*", key[:40]):
+            raise InputError(
+                f"--size {text!r}: width and height must be positive whole numbers of pixels, "
+                f"{MIN_SIDE}..{MAX_SIDE} each (e.g. 1280x720)"
+            )
+        raise InputError(
+            f"--size {text!r}: use WxH, {MIN_SIDE}..{MAX_SIDE} px a side (e.g. 1280x720), "
+            "or HD, UHD, DCI4K, source"
+        )
+    width, height = int(match[1]), int(match[2])
+    check_frame_size(width, height, f"--size {key}")
+    return width, height
 
 
 def parse_size(text: str, source_width: int, source_height: int) -> tuple[int, int]:
@@ -74,9 +109,9 @@ def parse_size(text: str, source_width: int, source_height: int) -> tuple[int, i
 def parse_frame_span(text: str) -> tuple[int, int]:
     """``A-B`` -> (A, B), frame numbers with A <= B (whether the shot has them is checked by
     :func:`frame_range`)."""
-    match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", str(text))
+    match = re.fullmatch(r"\s*(\d{1,9})\s*-\s*(\d{1,9})\s*", str(text))
     if not match:
-        raise InputError(f"--frames {text!r}: write A-B, e.g. 1001-1048")
+        raise InputError(f"--frames {text!r}: write A-B with frame numbers A <= B, e.g. 1001-1048")
     a, b = int(match[1]), int(match[2])
     if a > b:
         raise InputError(f"--frames {text}: the first frame must not come after the last (A <= B)")
@@ -86,10 +121,10 @@ def parse_frame_span(text: str) -> tuple[int, int]:
 def parse_target(text: str) -> tuple[float, float]:
     """``X,Y`` -> normalised frame coordinates, each in [0, 1] (0,0 top left)."""
     try:
-        x, y = (float(v) for v in str(text).split(","))
+        x, y = (float(v) for v in str(text)[:100].split(","))
     except ValueError:
         raise InputError(f"--target {text!r}: expected X,Y, e.g. --target 0.5,0.4") from None
-    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):  # also refuses NaN
         raise InputError(f"--target {text}: X and Y are fractions of the frame, 0..1")
     return x, y
 
@@ -138,24 +173,37 @@ class ShotSettings:
         metadata={
             "flag": "--set",
             "metavar": "KEY=VALUE",
-            "help": "move parameter in its unit, repeatable (e.g. --set degrees=20)",
+            "help": "move parameter in its unit and range (`stillcam moves` lists both), repeatable "
+            "(e.g. --set degrees=20)",
         },
     )
-    duration: float = field(default=4.0, metadata={"help": "shot length in seconds"})
-    fps: str = field(default="24", metadata={"help": "frame rate, exact: 24, 25, 24000/1001 or 23.976"})
+    duration: float = field(
+        default=4.0,
+        metadata={
+            "help": f"shot length in seconds, (0, {MAX_SECONDS:g}]; a shot has at most {MAX_FRAMES} frames"
+        },
+    )
+    fps: str = field(
+        default="24",
+        metadata={
+            "help": "frame rate, exact: 24, 25, 24000/1001 or 23.976; from 1/3600 to 1000, at most 6 decimals"
+        },
+    )
     easing: str = field(
         default="ease-in-out",
         metadata={
             "help": f"speed curve of the moves that set none: {', '.join(EASINGS)}, or "
-            "bezier(x1,y1,x2,y2) handles"
+            f"bezier(x1,y1,x2,y2) handles (x1, x2 in [0, 1]; y1, y2 in [-{MAX_EASING_Y:g}, {MAX_EASING_Y:g}])"
         },
     )
     size: str = field(
         default="source",
         metadata={
             "help": "output size: HD (1920x1080), UHD (3840x2160), DCI4K (4096x2160), "
-            "WxH, or source (the photo's size). A different aspect than the photo's is "
-            "fitted by cropping the photo's centre, never by stretching"
+            f"WxH ({MIN_SIDE}..{MAX_SIDE} px a side), or source (the photo's size). A different "
+            "aspect than the photo's is fitted by cropping the photo's centre, never by "
+            f"stretching. A frame has at most {MAX_SAMPLES / 1e6:.0f} MP of samples (width x "
+            "height x --supersample squared)"
         },
     )
     framing: FramingName = field(
@@ -170,15 +218,19 @@ class ShotSettings:
     focal_mm: float | None = field(
         default=None,
         metadata={
-            "help": "the photo's focal length, 35 mm-equivalent mm (overrides EXIF; "
+            "help": "the photo's focal length, 35 mm-equivalent mm, 1..5000 (overrides EXIF; "
             "default: EXIF, else 50 mm)"
         },
     )
     fov: float | None = field(
         default=None,
-        metadata={"help": "the photo's horizontal field of view in degrees (alternative to --focal-mm)"},
+        metadata={
+            "help": "the photo's horizontal field of view in degrees, [0.1, 179) (alternative to --focal-mm)"
+        },
     )
-    first_frame: int = field(default=FIRST_FRAME, metadata={"help": "number of the first frame"})
+    first_frame: int = field(
+        default=FIRST_FRAME, metadata={"help": f"number of the first frame, 0..{MAX_FIRST_FRAME}"}
+    )
     frames: str | None = field(
         default=None,
         metadata={
@@ -198,7 +250,9 @@ class ShotSettings:
     )
     target_depth: float | None = field(
         default=None,
-        metadata={"help": "metres to the subject along the optical axis (default: from the depth map)"},
+        metadata={
+            "help": "metres to the subject along the optical axis, 1e-6..1e6 (default: from the depth map)"
+        },
     )
     safe: bool = field(
         default=False,
@@ -217,15 +271,19 @@ class ShotSettings:
     )
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _check_numbers(self)
-        check_easing(self.easing)
+        _check_easing_option(self.easing)
+        fps = parse_frame_rate(self.fps)
         parsed = _Parsed(
-            fps=parse_fps(self.fps),
+            fps=fps,
             size=parse_size_text(self.size),
             frames=parse_frame_span(self.frames) if self.frames is not None else None,
             target=parse_target(self.target) if self.target is not None else None,
             shot=_move_shot(self),
         )
+        if parsed.shot is not None:  # the move's length is known now: check it before any work
+            _check_move_timing(parsed.shot, self, fps, parsed.frames)
         object.__setattr__(self, "_parsed", parsed)  # not a field: recipes store the text
 
     @property
@@ -244,32 +302,139 @@ class ShotSettings:
         return self._parsed.target
 
     @property
+    def size_px(self) -> tuple[int, int] | None:
+        """``size`` as (width, height) in pixels, or None for ``source`` (the photo's size)."""
+        return self._parsed.size
+
+    @property
     def move_shot(self) -> Shot | None:
         """The checked shot of ``move`` and ``params``; None when ``camera_file`` gives the camera."""
         return self._parsed.shot
 
     def output_size(self, source_width: int, source_height: int) -> tuple[int, int]:
-        """(width, height) of the output for a photo of ``source_width`` x ``source_height``."""
-        return self._parsed.size or (source_width, source_height)
+        """(width, height) of the output for a photo of ``source_width`` x ``source_height``.
+
+        Raises:
+            InputError: ``--size source`` of a photo larger than an output frame may be
+                (:func:`~stillcam.bounds.check_frame_size`).
+        """
+        if self._parsed.size is not None:
+            return self._parsed.size
+        _check_large(
+            source_width, source_height, f"--size source (the photo is {source_width}x{source_height})"
+        )
+        return source_width, source_height
+
+
+def _check_large(width: int, height: int, option: str) -> None:
+    """A frame size that comes from a file (the photo's, a transforms.json's) within the
+    largest an output may have (small ones are the loaders' to refuse)."""
+    if max(width, height) > MAX_SIDE or width * height > MAX_SAMPLES:
+        check_frame_size(width, height, option)
 
 
 def _check_numbers(shot: ShotSettings) -> None:
-    if not 0.0 < shot.duration < 1e6:  # also refuses NaN
-        raise InputError(f"--duration {shot.duration}: give seconds > 0")
-    if shot.first_frame < 0:
-        raise InputError(f"--first-frame must be >= 0, got {shot.first_frame}")
-    if not 0.0 < shot.max_reveal <= 1.0:
-        raise InputError(f"--max-reveal {shot.max_reveal}: give a fraction of the frame in (0, 1]")
-    if shot.target_depth is not None and not 0.0 < shot.target_depth < 1e6:
-        raise InputError(f"--target-depth {shot.target_depth}: give a distance in metres > 0")
+    """The numeric options' ranges (NaN and infinities are out of every range)."""
+    check_number("--duration", shot.duration, 0.0, MAX_SECONDS, what="seconds", open_low=True)
+    check_integer("--first-frame", shot.first_frame, 0, MAX_FIRST_FRAME, what="a frame number")
+    check_number("--max-reveal", shot.max_reveal, 0.0, 1.0, what="a fraction of the frame", open_low=True)
+    if shot.target_depth is not None:
+        check_number(
+            "--target-depth", shot.target_depth, MIN_TARGET_DEPTH_M, MAX_TARGET_DEPTH_M, what="metres"
+        )
     if shot.framing not in FRAMINGS:
         raise InputError(f"--framing {shot.framing!r}: choose {' or '.join(FRAMINGS)}")
     if shot.focal_mm is not None and shot.fov is not None:
         raise InputError("give either --focal-mm or --fov, not both")
-    if shot.focal_mm is not None and not 1.0 <= shot.focal_mm <= 5000.0:
-        raise InputError(f"--focal-mm {shot.focal_mm}: use a 35 mm-equivalent focal in 1..5000 mm")
-    if shot.fov is not None and not 0.1 <= shot.fov < 179.0:
-        raise InputError(f"--fov {shot.fov}: use a horizontal field of view in 0.1..179 degrees")
+    if shot.focal_mm is not None:
+        check_number("--focal-mm", shot.focal_mm, 1.0, 5000.0, what="a 35 mm-equivalent focal in mm")
+    if shot.fov is not None:
+        check_number(
+            "--fov", shot.fov, 0.1, 179.0, what="a horizontal field of view in degrees", open_high=True
+        )
+    if shot.move is not None and not shot.move.strip():
+        raise InputError(
+            "--move '': give a move (`stillcam moves` lists them), or leave --move out for the default"
+        )
+
+
+def parse_frame_rate(text: str) -> Fraction:
+    """``--fps`` as an exact fraction (:func:`~stillcam.conventions.parse_fps`), checked for
+    what a shot and its video can have: from :data:`MIN_FPS` to :data:`MAX_FPS`, with a
+    denominator of at most :data:`MAX_FPS_DENOMINATOR`.
+
+    Raises:
+        InputError: naming ``--fps``: not a number, out of range, or too many digits.
+    """
+    raw = str(text).strip()
+    if len(raw) > 40:
+        raise InputError(f"--fps {raw[:20]!r}...: {len(raw)} characters; write e.g. 24, 25, 24000/1001")
+    try:
+        fps = parse_fps(raw)
+    except InputError:
+        try:
+            number = float(raw)
+        except ValueError:
+            number = math.nan
+        if math.isfinite(number):
+            raise InputError(
+                f"--fps {raw} is out of range; give frames per second in (0, {MAX_FPS}]"
+            ) from None
+        raise InputError(
+            f"--fps {raw[:40]!r} is not a finite number; use e.g. 24, 25, 24000/1001 or 23.976"
+        ) from None
+    check_frame_rate(fps, f"--fps {raw}")
+    return fps
+
+
+def check_frame_rate(fps: Fraction, what: str) -> None:
+    """Refuse a frame rate (``--fps``, a shot file's or a transforms.json's) slower than
+    :data:`MIN_FPS` or with a denominator over :data:`MAX_FPS_DENOMINATOR` (parse_fps has
+    checked it is in (0, 1000]); ``what`` names it (``--fps 1e-9``).
+
+    Raises:
+        InputError: saying which limit, and what to give instead.
+    """
+    if fps < MIN_FPS:
+        raise InputError(
+            f"{what} is out of range; give frames per second from 1/3600 (a frame an hour, "
+            f"the longest shot) to {MAX_FPS}"
+        )
+    if fps.denominator > MAX_FPS_DENOMINATOR:
+        raise InputError(
+            f"{what}: too many digits for a video's time base; give at most 6 decimals or a "
+            "fraction such as 24000/1001"
+        )
+
+
+def _check_easing_option(easing: str) -> None:
+    """``--easing``: a named easing or a Bézier whose y handles stay within :data:`MAX_EASING_Y`."""
+    try:
+        check_easing(easing)
+        handles = bezier_handles(easing)
+    except InputError as exc:
+        raise InputError(f"--easing: {exc}") from None
+    if handles is not None and not all(abs(y) <= MAX_EASING_Y for y in handles[1::2]):
+        raise InputError(
+            f"--easing {easing!r}: y1 and y2 must lie in [-{MAX_EASING_Y:g}, {MAX_EASING_Y:g}] (past "
+            "that the camera overshoots the move tenfold)"
+        )
+
+
+def _check_move_timing(
+    move_shot: Shot, shot: ShotSettings, fps: Fraction, span: tuple[int, int] | None
+) -> None:
+    """The ``--move`` shot's length (at most :data:`~stillcam.camera.shot.MAX_FRAMES` frames
+    and an hour) and the ``--frames`` span in it, from the timing alone (no camera sampled)."""
+    if all(s.frames is None and s.duration is None for s in move_shot.segments):
+        frames = frame_count(shot.duration, fps)
+        if frames > MAX_FRAMES:
+            raise InputError(
+                f"--duration {shot.duration:g} at --fps {shot.fps} is {frames} frames; a shot has at "
+                f"most {MAX_FRAMES} frames (shorten --duration or lower --fps)"
+            )
+    timing = shot_timing(move_shot, fps=fps, duration_s=shot.duration, first_frame=shot.first_frame)
+    check_frame_span(span, timing)
 
 
 def _move_shot(shot: ShotSettings) -> Shot | None:
@@ -326,10 +491,26 @@ def shot_plan(shot: ShotSettings) -> Shot | CameraPath:
 
 def plan_timing(plan: Shot | CameraPath, shot: ShotSettings) -> ShotTiming:
     """The fps, first frame and frame counts of :func:`shot_plan`'s result, before any camera
-    is sampled (the photo is not needed)."""
+    is sampled (the photo is not needed); a camera file's own frame rate is held to the
+    bounds of ``--fps`` here (:func:`check_frame_rate`).
+
+    Raises:
+        InputError: more than :data:`~stillcam.camera.shot.MAX_FRAMES` frames, a frame rate
+            out of bounds, or (MoveError) segments that do not fit the shot.
+    """
     if isinstance(plan, CameraPath):
-        return ShotTiming(plan.fps, plan.first_frame, (len(plan),))
-    return shot_timing(plan, fps=shot.frame_rate, duration_s=shot.duration, first_frame=shot.first_frame)
+        if len(plan) > MAX_FRAMES:
+            raise InputError(f"--path: {len(plan)} cameras; a shot has at most {MAX_FRAMES} frames")
+        timing = ShotTiming(plan.fps, plan.first_frame, (len(plan),))
+    else:
+        if plan.fps is not None:  # before the frames are counted at it
+            check_frame_rate(parse_fps(plan.fps), f"--path {shot.camera_file}: its fps {plan.fps}")
+        timing = shot_timing(
+            plan, fps=shot.frame_rate, duration_s=shot.duration, first_frame=shot.first_frame
+        )
+    if timing.fps != shot.frame_rate:
+        check_frame_rate(timing.fps, f"--path {shot.camera_file}: its fps {float(timing.fps):g}")
+    return timing
 
 
 def check_frame_span(span: tuple[int, int] | None, timing: ShotTiming) -> None:
@@ -343,13 +524,16 @@ def check_frame_span(span: tuple[int, int] | None, timing: ShotTiming) -> None:
 
 
 def is_transforms(file: Path) -> bool:
-    """A ``.json`` whose top level has ``frames`` (a shot file cannot have that key)."""
+    """A ``.json`` whose top level is an object with ``frames`` (a shot file cannot have that
+    key), read within the transforms reader's bounds; a file that cannot be read so is not
+    one (the shot file reader then says what is wrong with it)."""
     if file.suffix.lower() != ".json" or not file.is_file():
         return False
     try:
-        return "frames" in json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError):
+        data = read_structured(file, what="camera file", syntax="json", max_bytes=MAX_TRANSFORMS_BYTES)
+    except StillcamError:
         return False
+    return isinstance(data, dict) and "frames" in data
 
 
 def camera_file_record(shot: ShotSettings) -> dict[str, Any]:
@@ -417,6 +601,7 @@ def _imported(camera_path: CameraPath, shot: ShotSettings) -> CameraPath:
     first = camera_path.cameras[0]
     width, height = shot.output_size(first.width, first.height)
     if (width, height) == (first.width, first.height):
+        _check_large(width, height, f"--path {shot.camera_file} (its cameras are {width}x{height})")
         return camera_path
     if abs(width / height - first.width / first.height) > 0.01 * first.width / first.height:
         raise InputError(

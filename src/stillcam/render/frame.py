@@ -8,6 +8,7 @@ from typing import Literal, Protocol, get_args, runtime_checkable
 import numpy as np
 from numba import njit, prange
 
+from ..bounds import check_fields
 from ..camera.camera import Camera
 from ..errors import InputError
 from ..scene.mesh import Scene
@@ -40,10 +41,13 @@ class RenderSettings:
     )
     supersample: int = field(
         default=1,
-        metadata={"help": "render N x N samples per pixel and average them (anti-aliasing; cost grows N^2)"},
+        metadata={
+            "help": "render N x N samples per pixel and average them, 1..8 (anti-aliasing; cost grows N^2)"
+        },
     )
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if self.renderer not in RENDERERS:
             raise InputError(f"unknown renderer {self.renderer!r}; choose one of {', '.join(RENDERERS)}")
         if not 1 <= self.supersample <= 8:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from ..bounds import check_fields, check_integer, check_number, shown
 from ..camera.camera import Camera
 from ..camera.moves import subject_depth
 from ..depth.convert import DepthMap
@@ -38,6 +39,12 @@ from .layers import SCREEN_SPACING_PX, BackgroundLayer, Reach, background_layer,
 from .patchfill import patch_fill, working_shape
 from .texture import quantize, to_float
 
+#: Largest ``--stride`` (pixels between mesh vertices).
+MAX_STRIDE = 1024
+#: Largest ``--cut-threshold``: a jump of a hundred times the subject's inverse depth; no real
+#: depth edge is that large, so it means "no cuts".
+MAX_CUT_THRESHOLD = 100.0
+
 
 @dataclass(frozen=True)
 class SceneSettings:
@@ -46,8 +53,8 @@ class SceneSettings:
     stride: int = field(
         default=0,
         metadata={
-            "help": "pixels between mesh vertices; 0 = auto (about 1.5 M vertices, so a 12 MP "
-            "photo is a few million triangles; coarser when the output shows the photo smaller, "
+            "help": f"pixels between mesh vertices, 0..{MAX_STRIDE}; 0 = auto (about 1.5 M vertices, "
+            "so a 12 MP photo is a few million triangles; coarser when the output shows the photo smaller, "
             "about 2.5 output pixels apart). When every camera shows the photo at half its size "
             "or less, it is box-filtered by 2 or 4 first and N counts its pixels (N / 2 or N / 4, "
             "rounded up)"
@@ -56,7 +63,7 @@ class SceneSettings:
     spacing: float = field(
         default=SCREEN_SPACING_PX,
         metadata={
-            "help": "with --stride 0 (auto): vertex spacing on screen in output pixels; 2.5 is "
+            "help": "with --stride 0 (auto): vertex spacing on screen in output pixels, 1..64; 2.5 is "
             "as fine as the output can show, larger is faster with smoother depth edges (6-8 "
             "for a live preview)"
         },
@@ -101,7 +108,7 @@ class SceneSettings:
     soft_edge: float = field(
         default=0.0,
         metadata={
-            "help": "pixels of fade at foreground edges over what lies behind them; 0 = hard "
+            "help": "pixels of fade at foreground edges over what lies behind them, 0..4; 0 = hard "
             "edges (default: fading the photo's already-mixed edge pixels cost 0.1-0.2 dB on "
             "Middlebury); anti-aliasing comes from --supersample"
         },
@@ -111,18 +118,30 @@ class SceneSettings:
         metadata={
             "help": "depth-edge sensitivity: the mesh is cut where inverse depth jumps, "
             "unpredicted by its neighbours, by more than this fraction of the subject's "
-            "(smaller = more cuts)"
+            f"(smaller = more cuts), (0, {MAX_CUT_THRESHOLD:g}]"
         },
     )
 
     def __post_init__(self) -> None:
-        if self.stride < 0 or not self.cut_threshold > 0 or not 0 <= self.soft_edge <= 4:
-            raise InputError("--stride must be >= 0, --cut-threshold > 0 and --soft-edge in 0..4 px")
-        if not 1.0 <= self.spacing <= 64.0:
-            raise InputError(f"--spacing is {self.spacing:g}; give 1 to 64 output pixels (default 2.5)")
-        if self.fill != "none":
-            get_inpainter(self.fill)
-            get_inpainter(self.outpaint)
+        check_fields(self)
+        check_integer("--stride", self.stride, 0, MAX_STRIDE, what="pixels between vertices", note="0 = auto")
+        if not 1.0 <= self.spacing <= 64.0:  # also refuses NaN
+            raise InputError(f"--spacing is {shown(self.spacing)}; give 1 to 64 output pixels (default 2.5)")
+        check_number("--soft-edge", self.soft_edge, 0.0, 4.0, what="pixels", note="0 = hard edges")
+        check_number(
+            "--cut-threshold",
+            self.cut_threshold,
+            0.0,
+            MAX_CUT_THRESHOLD,
+            what="a fraction of the subject's inverse depth",
+            open_low=True,
+        )
+        for option, name in (("--fill", self.fill), ("--outpaint", self.outpaint)):
+            if name != "none" or (option == "--outpaint" and self.fill != "none"):
+                try:  # a typo in --outpaint is refused even when --fill none leaves it unused
+                    get_inpainter(name)
+                except InputError as exc:
+                    raise InputError(f"{option}: {exc}") from None
 
     @property
     def fills(self) -> bool:
