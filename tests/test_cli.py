@@ -67,7 +67,7 @@ def test_every_move_renders_end_to_end(tmp_path: Path, photo_files, move, capsys
     assert code == 0, err
     frames = sorted(tmp_path.glob("m.*.png"))
     assert [f.name for f in frames] == ["m.1001.png", "m.1002.png", "m.1003.png", "m.1004.png"]
-    recipe = json.loads((tmp_path / "m.recipe.json").read_text())
+    recipe = json.loads((tmp_path / "m.png.recipe.json").read_text())
     assert recipe["options"]["shot"]["move"] == move
     # Every move but static changes the view mid-shot (some, like swing, return at the end).
     moved = frames[0].read_bytes() != frames[1].read_bytes()
@@ -78,11 +78,11 @@ def test_png_recipe_round_trip_in_a_new_process_is_byte_identical(tmp_path: Path
     argv = _render(*photo_files, tmp_path / "a.####.png", "--move", "pan", "--bit-depth", "16")
     code, err = _run(argv, capsys)
     assert code == 0, err
-    recipe = json.loads((tmp_path / "a.recipe.json").read_text())
+    recipe = json.loads((tmp_path / "a.png.recipe.json").read_text())
     assert recipe["inputs"]["photo"]["sha256"] and recipe["inputs"]["depth"]["sha256"]
     assert recipe["stillcam_version"] and recipe["depth_source"].startswith("file:depth.npy")
     assert recipe["options"]["output"]["bit_depth"] == 16 and recipe["focal"]["source"] == "default"
-    _rerender_in_new_process(tmp_path / "a.recipe.json", tmp_path / "b.####.png")
+    _rerender_in_new_process(tmp_path / "a.png.recipe.json", tmp_path / "b.####.png")
     for number in (1001, 1002, 1003):
         assert (tmp_path / f"a.{number}.png").read_bytes() == (tmp_path / f"b.{number}.png").read_bytes()
 
@@ -336,12 +336,12 @@ def test_framing_inside_reports_the_zoom_on_stderr_and_in_the_recipe(tmp_path: P
         [*_render(*photo_files, tmp_path / "i.####.png", "--move", "pan(degrees=6)", "--framing", "inside")],
         capsys,
     )
-    framing = json.loads((tmp_path / "i.recipe.json").read_text())["safety"]["framing"]
+    framing = json.loads((tmp_path / "i.png.recipe.json").read_text())["safety"]["framing"]
     assert code == 0 and framing["inside"] and 1.1 < framing["zoom"] < 2.0, err
     assert f"stillcam: warning: --framing inside: zoomed {framing['zoom']:.3f}x so every frame stays" in err
     assert "upscaled" not in err  # 64x36 from a 160x90 photo: still below the photo's pixels
     code, err = _run(
-        ["rerender", str(tmp_path / "i.recipe.json"), "-o", str(tmp_path / "j.####.png")], capsys
+        ["rerender", str(tmp_path / "i.png.recipe.json"), "-o", str(tmp_path / "j.####.png")], capsys
     )
     assert code == 0, err  # the zoom is recomputed from the recipe's options: the same frames
     for number in (1001, 1002, 1003):

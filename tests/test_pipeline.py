@@ -174,7 +174,7 @@ def test_render_writes_the_output_its_recipe_and_exports(photo_files, tmp_path):
     recipe = pipeline.render(photo, depth, tmp_path / "s.####.png", options, exports=[tmp_path / "s.glb"])
     frames = sorted(tmp_path.glob("s.*.png"))
     assert [f.name for f in frames] == ["s.1001.png", "s.1002.png", "s.1003.png"]
-    assert (tmp_path / "s.recipe.json").is_file() and (tmp_path / "s.glb").stat().st_size > 0
+    assert (tmp_path / "s.png.recipe.json").is_file() and (tmp_path / "s.glb").stat().st_size > 0
     assert recipe.output["frames"] == 3 and recipe.output["width"] == 64
     assert recipe.inputs["photo"]["sha256"] and "camera_file" not in recipe.inputs
 

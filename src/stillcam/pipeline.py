@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 
 from ._progress import DelayedProgress
 from ._version import __version__
+from .bounds import MAX_SAMPLES, check_frame_size
 from .camera.camera import Camera
 from .camera.framing import InsideFraming
 from .camera.path import CameraPath
@@ -43,19 +44,19 @@ from .depth.estimate import (
     prepare_model,
     with_model_lens,
 )
-from .errors import InputError, OutputError, RecipeError
+from .errors import InputError, RecipeError
 from .example.procedural import example_inputs
-from .export import check_exports, write_exports
+from .export import check_exports, export_outputs, write_exports
 from .io.depthfile import read_depth_file
-from .io.files import check_destination
+from .io.files import remove_stale_partials
 from .io.hashing import sha256_file
-from .io.image import Picture, load_image
+from .io.image import Picture, check_image_file, load_image
 from .options import RenderOptions
 from .output.frames import ShotOutput
-from .output.passes import open_pass_sinks
+from .output.passes import open_pass_sinks, pass_target
 from .output.recipe import Recipe, output_record, read_recipe, write_recipe
-from .output.sinks import check_output, open_sink
-from .output.targets import OutputTarget, parse_output
+from .output.sinks import check_output, check_target, open_sink
+from .output.targets import OutputTarget, check_distinct, check_recipe_path, parse_output
 from .render.frame import Renderer
 from .render.registry import get_renderer, renderer_name
 from .safety import Safety, guard, proxy_for
@@ -76,22 +77,50 @@ class Destination:
     overwrite: bool
 
 
+def _input_files(
+    options: RenderOptions, inputs: Mapping[str, str | Path | None] | None
+) -> list[tuple[str, Path]]:
+    """(role, file) of every file a command reads: ``inputs`` and the ``--path`` file."""
+    files = {**(inputs or {}), "--path file": options.shot.camera_file}
+    return [(role, Path(file)) for role, file in files.items() if file is not None]
+
+
 def destination(
-    output: str | Path, options: RenderOptions, *, overwrite: bool, exports: Sequence[str | Path] = ()
+    output: str | Path,
+    options: RenderOptions,
+    *,
+    overwrite: bool,
+    exports: Sequence[str | Path] = (),
+    inputs: Mapping[str, str | Path | None] | None = None,
 ) -> Destination:
-    """Check the output path, its recipe's and the exports', before any file is read (the
-    output options that depend on the shot's fps are checked by :func:`camera_plan`).
+    """Check the output path, its passes', its recipe's and the exports', before any file is
+    read (the output options that depend on the shot's fps are checked by :func:`camera_plan`),
+    then remove what killed renders left of these outputs (partials whose process is gone,
+    each with a warning).
+
+    ``inputs`` names the files the command reads besides the ``--path`` file (role -> path,
+    e.g. ``{"photo": ..., "--depth file": ...}``): no output may be one of them, nor another
+    of the outputs (:func:`~stillcam.output.targets.check_distinct`).
 
     Raises:
-        InputError: an unknown extension.
-        OutputError: a destination that exists (without ``overwrite``) or cannot be written.
+        InputError: an unknown extension; outputs that overlap the inputs or each other.
+        OutputError: a destination that exists (without ``overwrite``), that another live
+            render is writing (without ``overwrite``), that holds another output's recipe, or
+            that cannot be written.
     """
     target = parse_output(output)
-    if target.recipe_path.exists() and not overwrite:
-        raise OutputError(f"{target.recipe_path}: already exists; pass --overwrite to replace it")
-    if target.kind == "video":
-        check_destination(target.path, overwrite)
-    return Destination(target, tuple(check_exports(exports, overwrite)), overwrite)
+    names = dict.fromkeys(options.output.passes)
+    passes = [(f"--pass {name} sequence", pass_target(target, name)) for name in names]
+    outputs = [("output", target), *passes, ("recipe", target.recipe_path), *export_outputs(exports)]
+    check_distinct(outputs, _input_files(options, inputs))
+    check_recipe_path(target, overwrite)
+    check_target(target, overwrite)
+    for _, pass_sequence in passes:
+        check_target(pass_sequence, overwrite, "pass")
+    checked = tuple(check_exports(exports, overwrite))
+    for _, item in outputs:
+        remove_stale_partials(item.path if isinstance(item, OutputTarget) else item)
+    return Destination(target, checked, overwrite)
 
 
 def camera_plan(options: RenderOptions, dest: Destination | None = None) -> Shot | CameraPath:
@@ -114,6 +143,7 @@ def load_inputs(
     """Load the photo and its depth: a depth file (interpreted and resampled to the photo), or,
     without one, the ``--depth-model``'s estimate (:mod:`stillcam.depth.estimate`)."""
     settings = options.depth
+    check_image_file(photo)  # a missing photo is said before any model is looked for
     prepare_fill_models(options.scene, allow_noncommercial=settings.allow_noncommercial)  # before decoding
     if depth is None:
         model = {"model_dir": settings.model_dir, "allow_noncommercial": settings.allow_noncommercial}
@@ -140,6 +170,11 @@ def plan_cameras(
     """
     shot = options.shot
     source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
+    supersample = options.render.supersample
+    if shot.size_px is None and supersample > 1:  # --size source: its samples are known only now
+        width, height = shot.output_size(source.width, source.height)  # (its sides checked there)
+        if width * height * supersample**2 > MAX_SAMPLES:
+            check_frame_size(width, height, f"--size source ({width}x{height})", supersample=supersample)
     plan = shot_plan(shot) if plan is None else plan
     paths = camera_paths(source, depth.z, shot, plan)
     framed = InsideFraming(source, depth.z, paths) if shot.framing == "inside" else None
@@ -227,6 +262,7 @@ def _open_output(
             passes,
             coverage_renderer=coverage,
             fill=options.scene.fills,
+            overwrite=dest.overwrite,
         )
     except BaseException:
         sink.abort()
@@ -249,7 +285,9 @@ def render_shot(
 
     ``on_frame(done, total)`` is called after each frame is handed to the encoder (progress
     for callers without a terminal, e.g. the web app). Nothing appears under a final name
-    unless the whole output is complete.
+    unless the whole output is complete: the recipe is written before the first frame (a
+    recipe that cannot be written stops the render before any work) and published with the
+    frames and passes, all or none (:meth:`~stillcam.output.frames.ShotOutput.commit`).
     """
     render_settings = options.render
     if render_settings.renderer == "auto" and options.scene.soft_edge > 0:  # gl draws no soft edges
@@ -259,10 +297,6 @@ def render_shot(
         options = replace(options, render=replace(options.render, renderer=renderer_name(renderer)))
     scene, full_path, safety = plan_shot(picture, depth, options, plan)
     path = frame_range(full_path, options.shot.frame_span)
-    shot_output = _open_output(dest, path, scene, options, renderer)
-    for line in safety.warnings:  # after the sinks have checked the output: errors come first
-        _LOG.warning(line)
-    _write_frames(shot_output, path, dest.target.path.name, quiet, on_frame)
     recipe = Recipe(
         stillcam_version=__version__,
         inputs=inputs,
@@ -272,7 +306,15 @@ def render_shot(
         output=output_record(dest.target, path, options.output),
         safety=safety.to_dict(),
     )
-    write_recipe(dest.target.recipe_path, recipe)
+    shot_output = _open_output(dest, path, scene, options, renderer)
+    try:  # published with the frames (ShotOutput.commit)
+        shot_output.stage_file(dest.target.recipe_path, lambda file: write_recipe(file, recipe))
+    except BaseException:
+        shot_output.abort()
+        raise
+    for line in safety.warnings:  # after the sinks have checked the output: errors come first
+        _LOG.warning(line)
+    _write_frames(shot_output, path, dest.target.path.name, quiet, on_frame)
     write_exports(dest.exports, scene, full_path, file_pattern=dest.target.frame_pattern)
     return recipe
 
@@ -292,11 +334,15 @@ def render(
     ``--depth-model``) to ``output``; returns the recipe.
 
     ``output`` is ``shot.mp4``/``shot.mov``/``shot.mkv``, ``shot.####.png`` or
-    ``shot.####.exr`` (numbered frames from 1001); ``shot.recipe.json`` is written beside it.
-    Every option and output is checked before the photo is read.
+    ``shot.####.exr`` (numbered frames from 1001); its recipe is written beside it
+    (``shot.recipe.json`` for ``shot.mp4``, ``shot.png.recipe.json`` for ``shot.####.png``:
+    :attr:`~stillcam.output.targets.OutputTarget.recipe_path`). Every option and output is
+    checked before the photo is read; no output may be the photo, the depth file or the
+    ``--path`` file.
     """
     options = options or RenderOptions()
-    dest = destination(output, options, overwrite=overwrite, exports=exports)
+    inputs = {"photo": photo, "--depth file": depth}
+    dest = destination(output, options, overwrite=overwrite, exports=exports, inputs=inputs)
     plan = camera_plan(options, dest)
     camera_file = camera_file_record(options.shot)
     picture, depth_map = load_inputs(photo, depth, options)
@@ -318,11 +364,16 @@ def export(
     overwrite: bool = False,
 ) -> None:
     """Write the scene and the shot's camera to ``files`` (``.glb``, ``.usda``, ``.chan``,
-    ``.json``, ``.ply``; :mod:`stillcam.export`) without rendering frames."""
+    ``.json``, ``.ply``; :mod:`stillcam.export`) without rendering frames; none of them may
+    be the photo, the depth file or the ``--path`` file. Partials of these files that killed
+    runs left are removed first (with a warning)."""
     options = options or RenderOptions()
     if not files:
         raise InputError("stillcam export: name at least one file with -o (e.g. -o shot.glb)")
-    paths = check_exports(files, overwrite)
+    inputs = _input_files(options, {"photo": photo, "--depth file": depth})
+    paths = check_exports(files, overwrite, inputs=inputs)
+    for _, file in export_outputs(paths):
+        remove_stale_partials(file)
     plan = camera_plan(options)
     picture, depth_map = load_inputs(photo, depth, options)
     scene, path, safety = plan_shot(picture, depth_map, options, plan)
@@ -366,12 +417,20 @@ def demo(
 
 
 def _checked_file(record: dict[str, Any], role: str, recipe_dir: Path) -> Path:
+    """The file a recipe's record names (relative to the recipe's folder), checked unchanged
+    (the record's fields are typed by :func:`~stillcam.output.recipe.read_recipe`)."""
     path = Path(record["path"])
     if not path.is_absolute():
         path = recipe_dir / path
-    if not path.is_file():
+    if not path.exists():
         raise RecipeError(f"recipe's {role} {path} is missing; restore it to re-render")
-    if sha256_file(path) != record["sha256"]:
+    if not path.is_file():
+        raise RecipeError(f"recipe's {role} {path} is not a regular file; restore the file to re-render")
+    try:
+        digest = sha256_file(path)
+    except OSError as exc:
+        raise RecipeError(f"recipe's {role} {path} cannot be read ({exc.strerror or exc})") from None
+    if digest != record["sha256"]:
         raise RecipeError(f"recipe's {role} {path} has changed since the render (SHA-256 differs)")
     return path
 
@@ -397,6 +456,40 @@ def _recipe_inputs(recipe: Recipe, recipe_dir: Path, options: RenderOptions) -> 
     return picture, depth_map_of(estimate, options.depth)
 
 
+def _recipe_options(recipe: Recipe, recipe_path: Path) -> RenderOptions:
+    """The recipe's options, each value first typed against its option's field (``"abc"``
+    for a duration, a list for a move), so a damaged recipe fails on one line naming it.
+
+    Raises:
+        RecipeError: ``options.shot.duration: must be a number``, an unknown section, or a
+            value the options refuse.
+    """
+    import typing
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from .io.structured import schema_message
+
+    sections = typing.get_type_hints(RenderOptions)
+    typed: dict[str, dict[str, Any]] = {}
+    for name, values in recipe.options.items():
+        if name not in sections:
+            raise RecipeError(f"{recipe_path}: options.{name}: not an option section ({', '.join(sections)})")
+        hints = typing.get_type_hints(sections[name])
+        typed[name] = dict(values)
+        for key, value in values.items():
+            if key not in hints:  # renamed or unknown: RenderOptions.from_dict says which
+                continue
+            try:
+                typed[name][key] = TypeAdapter(hints[key]).validate_python(value)
+            except ValidationError as exc:
+                raise RecipeError(f"{recipe_path}: {schema_message(exc, f'options.{name}.{key}')}") from None
+    try:
+        return RenderOptions.from_dict(typed)
+    except InputError as exc:
+        raise RecipeError(f"{recipe_path}: recipe options: {exc}") from None
+
+
 def rerender(
     recipe_path: str | Path,
     output: str | Path,
@@ -408,18 +501,25 @@ def rerender(
     """Render again exactly what ``recipe_path`` describes, to ``output``.
 
     Raises:
-        RecipeError: the recipe is unreadable, or an input is missing or changed.
+        RecipeError: the recipe is unreadable or damaged (one line naming the field), or an
+            input is missing or changed.
     """
     recipe_path = Path(recipe_path)
     recipe = read_recipe(recipe_path)
-    options = RenderOptions.from_dict(recipe.options)
+    options = _recipe_options(recipe, recipe_path)
     inputs = dict(recipe.inputs)
     if "path" in inputs and "camera_file" not in inputs:  # recipes before the field's rename
         inputs["camera_file"] = inputs.pop("path")
     if "camera_file" in inputs:
         camera_file = _checked_file(inputs["camera_file"], "camera file", recipe_path.parent)
         options = replace(options, shot=replace(options.shot, camera_file=str(camera_file)))
-    dest = destination(output, options, overwrite=overwrite, exports=exports)
+    read = {"recipe": recipe_path}
+    for role, key in (("photo", "photo"), ("depth file", "depth")):
+        record = inputs.get(key)
+        if isinstance(record, dict) and "path" in record:
+            path = Path(record["path"])
+            read[role] = path if path.is_absolute() else recipe_path.parent / path
+    dest = destination(output, options, overwrite=overwrite, exports=exports, inputs=read)
     plan = camera_plan(options, dest)
     with pinned_fill_models(inputs.get("fill_models")):  # the recipe's fill models: from the cache
         picture, depth = _recipe_inputs(recipe, recipe_path.parent, options)

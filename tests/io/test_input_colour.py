@@ -64,5 +64,5 @@ def test_the_recipe_records_the_photos_colour(tmp_path: Path):
     np.save(tmp_path / "d.npy", np.full((8, 24), 2.0, np.float32))
     options = RenderOptions(shot=ShotSettings(move="pan(degrees=1)", duration=2 / 24))
     render(photo, tmp_path / "d.npy", tmp_path / "o.####.png", options)
-    recipe = json.loads((tmp_path / "o.recipe.json").read_text())
+    recipe = json.loads((tmp_path / "o.png.recipe.json").read_text())
     assert recipe["inputs"]["photo"]["colour"] == "Display P3 (test) (ICC) -> sRGB"

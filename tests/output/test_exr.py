@@ -60,7 +60,7 @@ def test_exr_frames_are_numbered_half_rgba_with_float_z(exr_and_png):
     assert header["compression"] == OpenEXR.ZIP_COMPRESSION
     assert header["chromaticities"] == pytest.approx((0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.3127, 0.3290))
     assert float(header["framesPerSecond"]) == 24.0
-    recipe = json.loads((exr_and_png / "s.recipe.json").read_text())
+    recipe = json.loads((exr_and_png / "s.exr.recipe.json").read_text())
     assert recipe["output"]["colour"] == {"space": "lin_rec709"}
 
 
@@ -113,7 +113,7 @@ def test_acescg_frames_go_through_opencolorio(tmp_path: Path, exr_and_png):
     assert header["chromaticities"] == pytest.approx(
         (0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767)
     )
-    colour = json.loads((tmp_path / "a.recipe.json").read_text())["output"]["colour"]
+    colour = json.loads((tmp_path / "a.exr.recipe.json").read_text())["output"]["colour"]
     assert colour["space"] == "ACEScg" and colour["ocio_config"] == OCIO_CONFIG
 
 

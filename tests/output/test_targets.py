@@ -12,9 +12,9 @@ def test_video_and_sequence_targets():
     seq = parse_output("out/shot.####.png")
     assert seq.kind == "sequence" and seq.padding == 4
     assert seq.frame_path(1001) == Path("out/shot.1001.png")
-    assert seq.recipe_path == Path("out/shot.recipe.json")
+    assert seq.recipe_path == Path("out/shot.png.recipe.json")
     printf = parse_output("a_%06d.png")
-    assert printf.frame_path(7) == Path("a_000007.png") and printf.recipe_path == Path("a.recipe.json")
+    assert printf.frame_path(7) == Path("a_000007.png") and printf.recipe_path == Path("a.png.recipe.json")
     assert parse_output("x.MOV").kind == "video"
 
 

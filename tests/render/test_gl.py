@@ -106,5 +106,5 @@ def test_cli_render_with_gl_and_auto_recorded(tmp_path, photo_files, capsys):
 
         frames[name] = cv2.imread(str(tmp_path / f"{name}.1003.png")).astype(np.float64) / 255
     assert psnr(frames["gl"], frames["cpu"]) > 40
-    recipe = json.loads((tmp_path / "auto.recipe.json").read_text())
+    recipe = json.loads((tmp_path / "auto.png.recipe.json").read_text())
     assert recipe["options"]["render"]["renderer"] in ("gl", "cpu")  # what auto resolved to

@@ -195,7 +195,7 @@ def test_demo_with_migan_fills_renders_records_and_rerenders_without_the_weights
     assert code == 0, streams.err
     frames = sorted(tmp_path.glob("a.*.png"))
     assert len(frames) == 3
-    recipe = json.loads((tmp_path / "a.recipe.json").read_text())
+    recipe = json.loads((tmp_path / "a.png.recipe.json").read_text())
     (record,) = recipe["inputs"]["fill_models"]
     assert record["name"] == "migan" and record["licence"] == "MIT" and record["commercial"] is True
     assert record["used_for"] == ["fill", "outpaint"]
@@ -205,7 +205,7 @@ def test_demo_with_migan_fills_renders_records_and_rerenders_without_the_weights
     assert list((tmp_path / "cache" / "fill").glob("*.npy"))  # the fills were cached
     shutil.rmtree(folder)  # the weights are gone: the re-render must not need them
     code, streams = _cli(
-        ["rerender", str(tmp_path / "a.recipe.json"), "-o", str(tmp_path / "b.####.png")], capsys
+        ["rerender", str(tmp_path / "a.png.recipe.json"), "-o", str(tmp_path / "b.####.png")], capsys
     )
     assert code == 0, streams.err
     for frame in frames:
@@ -264,6 +264,7 @@ def test_missing_weights_give_one_line_that_says_what_to_do(tmp_path, monkeypatc
     monkeypatch.setattr(pipeline, "load_image", no_decoding)
     monkeypatch.setattr(pipeline, "example_inputs", no_decoding)
     options = RenderOptions.from_fields({"outpaint": "migan"})
+    (tmp_path / "photo.jpg").write_bytes(b"not decoded")  # exists: the model is what is missing
     with pytest.raises(ModelUnavailableError) as error:
         pipeline.load_inputs(tmp_path / "photo.jpg", tmp_path / "depth.npy", options)
     message = str(error.value)

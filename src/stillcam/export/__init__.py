@@ -21,6 +21,7 @@ from ..camera.path import CameraPath
 from ..camera.transforms import write_transforms
 from ..errors import InputError
 from ..io.files import check_destination
+from ..output.targets import check_distinct
 from ..scene.mesh import Scene
 from .chan import write_chan
 from .gltf import write_glb
@@ -37,12 +38,28 @@ EXPORT_FORMATS = {
 }
 
 
-def check_exports(files: Sequence[str | Path], overwrite: bool) -> list[Path]:
+def export_outputs(files: Sequence[str | Path]) -> list[tuple[str, Path]]:
+    """(role, file) of every file the exports write: each export, and a USD stage's texture
+    beside it (for :func:`~stillcam.output.targets.check_distinct`)."""
+    outputs = []
+    for file in map(Path, files):
+        outputs.append(("--export", file))
+        if file.suffix.lower() in (".usda", ".usdc"):
+            outputs.append((f"texture of --export {file.name}", atlas_path(file)))
+    return outputs
+
+
+def check_exports(
+    files: Sequence[str | Path], overwrite: bool, *, inputs: Sequence[tuple[str, Path]] = ()
+) -> list[Path]:
     """Validate export paths before any work: known extension, folder exists and is
-    writable, no existing file unless ``overwrite``, no path given twice."""
+    writable, no existing file unless ``overwrite``, no path given twice, none of them (nor
+    a USD stage's texture) one of the command's ``inputs`` ((role, file) pairs, e.g. the
+    ``--path`` file: :func:`~stillcam.output.targets.check_distinct`)."""
     paths = [Path(f) for f in files]
     if len(set(paths)) != len(paths):
         raise InputError("the same --export path is given twice")
+    check_distinct(export_outputs(paths), inputs)
     for path in paths:
         if path.suffix.lower() not in EXPORT_FORMATS:
             known = ", ".join(f"{k} ({v})" for k, v in EXPORT_FORMATS.items())
@@ -83,6 +100,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "atlas_path",
     "check_exports",
+    "export_outputs",
     "import_pxr",
     "write_chan",
     "write_exports",

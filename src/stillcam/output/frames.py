@@ -9,11 +9,13 @@ directly, with the same bytes as compositing its float frame.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..camera.camera import Camera
+from ..io.files import PartialFile, publish_all
 from ..render.frame import DisplayRenderer, Frame, Renderer, fill_holes
 from ..scene.mesh import Scene
 from .passes import coverage_scene
@@ -83,7 +85,9 @@ def item_from_frame(frame: Frame, camera: Camera, settings: OutputSettings, acce
 
 class ShotOutput:
     """The main sink and its passes (:mod:`stillcam.output.passes`): per camera, what each
-    file's ``write`` gets; committed or aborted together.
+    file's ``write`` gets; committed or aborted together, with the files staged beside them
+    (:meth:`stage_file`: the recipe). Committing checks every final name before it moves any
+    file (:func:`~stillcam.io.files.publish_all`).
 
     Args:
         renderer: draws ``scene``.
@@ -94,6 +98,8 @@ class ShotOutput:
         coverage_renderer: a second renderer for the coverage pass (one renderer per scene
             keeps the gl backend's texture uploaded); needed with a "coverage" pass.
         fill: whether holes are filled (``SceneSettings.fills``).
+        overwrite: whether existing files may be replaced (else each final name is claimed
+            atomically when published).
     """
 
     def __init__(
@@ -106,6 +112,7 @@ class ShotOutput:
         *,
         coverage_renderer: Renderer | None = None,
         fill: bool,
+        overwrite: bool = False,
     ) -> None:
         if "coverage" in passes and coverage_renderer is None:
             raise ValueError("a coverage pass needs its coverage_renderer")
@@ -117,6 +124,8 @@ class ShotOutput:
         self.fill = fill
         self.coverage = coverage_scene(scene) if "coverage" in passes else None
         self.coverage_renderer = coverage_renderer
+        self.overwrite = overwrite
+        self._files: list[PartialFile] = []
 
     @property
     def sinks(self) -> tuple[FrameSink, ...]:
@@ -139,10 +148,25 @@ class ShotOutput:
                 items.append((sink.write, item_from_frame(frame, camera, self.settings, sink.accepts)))
         return items
 
+    def stage_file(self, final: Path, write: Callable[[Path], None]) -> None:
+        """Write a file now, with ``write(path)`` into a partial folder, to be published under
+        ``final`` with the frames (or removed with them on :meth:`abort`)."""
+        staged = PartialFile(final)
+        try:
+            write(staged.path)
+        except BaseException:
+            staged.abort()
+            raise
+        self._files.append(staged)
+
     def commit(self) -> None:
-        for sink in self.sinks:
-            sink.commit()
+        """Finish every sink, then publish all their files and the staged ones, or none."""
+        parts = [*self.sinks, *self._files]
+        files = [pair for part in parts for pair in part.finish()]
+        publish_all(files, overwrite=self.overwrite)
+        for part in parts:
+            part.published()
 
     def abort(self) -> None:
-        for sink in self.sinks:
-            sink.abort()
+        for part in [*self.sinks, *self._files]:
+            part.abort()

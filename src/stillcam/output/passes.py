@@ -32,7 +32,7 @@ from .writers import PASSES, OutputSettings, SequenceSink, SinkInput
 
 def pass_target(target: OutputTarget, name: str) -> OutputTarget:
     """The sequence a pass of ``target`` is written to (module docstring)."""
-    stem = target.recipe_path.name[: -len(".recipe.json")]
+    stem = target.stem
     padding = target.padding or 4
     suffix = ".exr" if name == "depth" else ".png"
     return OutputTarget("sequence", target.path.with_name(f"{stem}.{name}.{'#' * padding}{suffix}"), padding)

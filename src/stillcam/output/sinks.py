@@ -5,11 +5,12 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..errors import InputError
+from ..io.files import check_destination
 from .codecs import check_timecode, video_codec
 from .colour import check_colourspace
 from .exr import ExrSequenceSink
 from .targets import OutputTarget
-from .writers import FrameSink, OutputSettings, SequenceSink, VideoSink
+from .writers import FrameSink, OutputSettings, SequenceSink, VideoSink, check_sequence
 
 
 def check_output(target: OutputTarget, settings: OutputSettings, fps: Fraction) -> None:
@@ -35,6 +36,19 @@ def check_output(target: OutputTarget, settings: OutputSettings, fps: Fraction) 
             check_timecode(settings.timecode, fps)
     elif target.path.suffix.lower() == ".exr":
         check_colourspace(settings.output_colorspace)
+
+
+def check_target(target: OutputTarget, overwrite: bool, what: str = "output") -> None:
+    """Refuse, before any work, a video or sequence that cannot be written where it is named
+    (:func:`~stillcam.io.files.check_destination`, :func:`~stillcam.output.writers.check_sequence`).
+
+    Raises:
+        OutputError: what is in the way, and what to do.
+    """
+    if target.kind == "video":
+        check_destination(target.path, overwrite, what)
+    else:
+        check_sequence(target, overwrite, what)
 
 
 def open_sink(

@@ -1,16 +1,18 @@
 """Frame sinks: a video in a delivery codec (PyAV) and numbered PNG sequences; both
 write-then-rename.
 
-Nothing is ever written under a final name until the whole output is complete: videos are
-encoded to a hidden partial file beside the target and renamed; sequences are written into a
-hidden partial folder beside the target and their frames moved into place at the end.
+Nothing is ever written under a final name until the whole output is complete: a sink writes
+into a hidden partial folder beside the target (:func:`stillcam.io.files.make_partial`: named
+after the output and the process, so a killed render's is found and removed by the next), and
+:meth:`FrameSink.finish` hands its files to :func:`stillcam.io.files.publish_all`, which moves
+them into place with the other files of the render (passes, recipe), all checked first. A
+sequence re-rendered with ``overwrite`` keeps no frame of the old render: the frames of the
+same sequence that the new one does not write are removed once it is published.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -20,10 +22,16 @@ import cv2
 import numpy as np
 from numba import njit, prange
 
+from ..bounds import check_fields
 from ..errors import InputError, OutputError
-from ..io.files import check_destination, publish
+from ..io.files import (
+    check_destination,
+    check_name,
+    make_partial,
+    publish_all,
+)
 from ..render.frame import Frame, compose_row, unpremultiplied
-from .codecs import CodecName, check_timecode, stream_pix_fmt, video_codec
+from .codecs import CodecName, VideoCodec, check_timecode, stream_pix_fmt, video_codec
 from .colour import OutputColourspace
 from .targets import OutputTarget
 
@@ -47,12 +55,14 @@ class OutputSettings:
         },
     )
     crf: int = field(
-        default=16, metadata={"help": "h264/h265 constant rate factor (0 = lossless, 51 = worst)"}
+        default=16, metadata={"help": "h264/h265 constant rate factor, 0..51 (0 = lossless, 51 = worst)"}
     )
     preset: str = field(default="veryfast", metadata={"help": "x264/x265 speed preset"})
     encoder_threads: int = field(
         default=4,
-        metadata={"help": "encoder threads; fixed (not auto) so re-renders are bit-identical on any machine"},
+        metadata={
+            "help": "encoder threads, 1..64; fixed (not auto) so re-renders are bit-identical on any machine"
+        },
     )
     timecode: str = field(
         default="",
@@ -150,8 +160,18 @@ class FrameSink(Protocol):
         """Add the next frame (an item of the :attr:`accepts` kind)."""
         ...
 
+    def finish(self) -> list[tuple[Path, Path]]:
+        """Finish writing: every file complete under its partial name; returns the (partial,
+        final) pairs for :func:`~stillcam.io.files.publish_all`."""
+        ...
+
+    def published(self) -> None:
+        """Once the files are under their final names: remove the partial folder (and, for a
+        sequence replaced with ``overwrite``, the old render's other frames)."""
+        ...
+
     def commit(self) -> None:
-        """Finish: the output appears under its final name."""
+        """Finish and publish this sink alone: the output appears under its final name."""
         ...
 
     def abort(self) -> None:
@@ -166,9 +186,6 @@ class VideoSink:
     def __init__(
         self, path: Path, width: int, height: int, fps: Fraction, settings: OutputSettings, *, overwrite: bool
     ) -> None:
-        import av
-        from av.video.reformatter import ColorRange, Colorspace, Interpolation
-
         codec = video_codec(settings.codec, path.suffix)
         pix_fmt = stream_pix_fmt(codec, settings.bit_depth)
         if (width % 2 or height % 2) and not codec.rgb:
@@ -182,9 +199,30 @@ class VideoSink:
             check_timecode(settings.timecode, fps)
         check_destination(path, overwrite)
         self._path = path
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.partial-", suffix=path.suffix, dir=path.parent)
-        os.close(handle)
-        self._tmp = Path(tmp)
+        self._overwrite = overwrite
+        self._partial = make_partial(path)
+        self._tmp = self._partial / path.name
+        try:
+            self._open(path, width, height, fps, settings, codec, pix_fmt)
+        except BaseException:
+            self.abort()
+            raise
+        self._index = 0
+
+    def _open(
+        self,
+        path: Path,
+        width: int,
+        height: int,
+        fps: Fraction,
+        settings: OutputSettings,
+        codec: VideoCodec,
+        pix_fmt: str,
+    ) -> None:
+        """The container and the stream, in the partial folder."""
+        import av
+        from av.video.reformatter import ColorRange, Colorspace, Interpolation
+
         container_format = {".mkv": "matroska"}.get(path.suffix.lower(), path.suffix[1:].lower())
         self._container = av.open(str(self._tmp), "w", format=container_format)
         if settings.timecode:
@@ -222,7 +260,6 @@ class VideoSink:
             dst_color_primaries=1,
             interpolation=Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.BITEXACT,
         )
-        self._index = 0
 
     @property
     def accepts(self) -> SinkInput:
@@ -239,19 +276,42 @@ class VideoSink:
         frame.color_range = 2 if self._codec.rgb else 1
         frame.pts = self._index
         self._index += 1
-        self._container.mux(self._stream.encode(frame))
+        self._container.mux(self._encode(frame))
+
+    def _encode(self, frame: Any) -> Any:
+        """The stream's packets for ``frame`` (None flushes); the encoder opens on the first
+        frame, and what it refuses there (libx265 and frames of extreme aspect) is an
+        OutputError, one line."""
+        import av.error
+
+        try:
+            return self._stream.encode(frame)
+        except av.error.FFmpegError as exc:
+            size = f"{self._stream.width}x{self._stream.height}"
+            reason = " ".join(str(exc).split())[:200]
+            raise OutputError(
+                f"{self._path}: the {self._codec.encoder} encoder refused {size} frames ({reason}); "
+                "try another --size or --codec"
+            ) from None
+
+    def finish(self) -> list[tuple[Path, Path]]:
+        self._container.mux(self._encode(None))
+        self._container.close()
+        return [(self._tmp, self._path)]
+
+    def published(self) -> None:
+        shutil.rmtree(self._partial, ignore_errors=True)
 
     def commit(self) -> None:
-        self._container.mux(self._stream.encode(None))
-        self._container.close()
-        publish(self._tmp, self._path)
+        publish_all(self.finish(), overwrite=self._overwrite)
+        self.published()
 
     def abort(self) -> None:
         try:
             self._container.close()
         except Exception:
             pass
-        self._tmp.unlink(missing_ok=True)
+        shutil.rmtree(self._partial, ignore_errors=True)
 
 
 class SequenceSink:
@@ -266,10 +326,10 @@ class SequenceSink:
         self, target: OutputTarget, first_frame: int, count: int, settings: OutputSettings, *, overwrite: bool
     ) -> None:
         self._target = target
+        self._overwrite = overwrite
         self._numbers = list(range(first_frame, first_frame + count))
-        for number in self._numbers:
-            check_destination(target.frame_path(number), overwrite)
-        self._tmp = Path(tempfile.mkdtemp(prefix=f".{target.path.stem}.partial-", dir=target.path.parent))
+        check_sequence(target, overwrite)
+        self._tmp = make_partial(target.path)
         self._index = 0
         self._bit_depth = settings.bit_depth
 
@@ -283,14 +343,48 @@ class SequenceSink:
         if not cv2.imwrite(str(path), bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3]):
             raise OutputError(f"{path}: PNG could not be written (disk full?)")
 
-    def commit(self) -> None:
-        for number in self._numbers[: self._index]:
-            final = self._target.frame_path(number)
-            os.replace(self._tmp / final.name, final)
+    def finish(self) -> list[tuple[Path, Path]]:
+        finals = [self._target.frame_path(number) for number in self._numbers[: self._index]]
+        return [(self._tmp / final.name, final) for final in finals]
+
+    def published(self) -> None:
+        if self._overwrite:  # the old render's frames that this one did not replace
+            written = {self._target.frame_path(number).name for number in self._numbers[: self._index]}
+            for old in self._target.existing_frames():
+                if old.name not in written and not old.is_dir():
+                    old.unlink(missing_ok=True)
         shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def commit(self) -> None:
+        publish_all(self.finish(), overwrite=self._overwrite)
+        self.published()
 
     def abort(self) -> None:
         shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def check_sequence(target: OutputTarget, overwrite: bool, what: str = "output") -> None:
+    """Refuse, before any work, a sequence whose folder is missing or read-only, whose frame
+    names are too long, with a folder under a frame's name, with frames on disk (any number;
+    unless ``overwrite``, which replaces the whole sequence) or that another live process is
+    writing (unless ``overwrite``).
+
+    Raises:
+        OutputError: what is in the way, and what to do.
+    """
+    # The folder, the name's length, a live process writing the sequence (the pattern's name
+    # is never a file itself).
+    check_destination(target.path, overwrite, what)
+    check_name(target.frame_path(10**target.padding), what)  # one digit more than the pattern
+    frames = target.existing_frames()
+    folders = [frame for frame in frames if frame.is_dir()]
+    if folders:
+        raise OutputError(f"{folders[0]}: is a folder, not a frame; remove it or choose another {what} name")
+    if frames and not overwrite:
+        raise OutputError(
+            f"{frames[0]}: already exists ({len(frames)} frame(s) of {target.path.name} on disk); "
+            "pass --overwrite to replace the sequence"
+        )
 
 
 X264_PRESETS = (
@@ -308,6 +402,10 @@ X264_PRESETS = (
 
 
 def _check_settings(settings: OutputSettings) -> None:
+    """Every output option's type and range; the codec and the timecode, which depend on the
+    output's extension and the shot's fps, are checked with them
+    (:func:`~stillcam.output.codecs.video_codec`, :func:`~stillcam.output.codecs.check_timecode`)."""
+    check_fields(settings, choices_later=("codec",))
     unknown = sorted(set(settings.passes) - set(PASSES))
     if unknown:
         raise InputError(f"--pass {', '.join(unknown)}: choose from {', '.join(PASSES)}")
