@@ -117,15 +117,17 @@ def test_downloads_come_only_from_a_jobs_file_list(client):
         assert client.get(f"/api/renders/{job['id']}/files/{name}").status_code == 404
     assert client.get("/api/renders/" + "0" * 32 + "/files/shot.mp4").status_code == 404
     assert client.get("/api/renders/../../uploads/files/shot.mp4").status_code == 404
-    assert client.post("/api/preview", json={"photo": "../../etc", "options": OPTIONS}).status_code == 404
+    response = client.post("/api/preview", json={"photo": "../../etc", "options": OPTIONS})
+    assert response.status_code == 422 and response.json()["detail"].startswith("photo: String should match")
 
 
 def test_bad_options_say_what_is_wrong(client):
     photo = _upload(client)
     response = client.post("/api/preview", json={"photo": photo, "options": {"speed": 3}})
-    assert response.status_code == 400 and "unknown option 'speed'" in response.json()["detail"]
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("options.speed: unknown option 'speed'; valid options:")
     response = client.post("/api/preview", json={"photo": photo, "options": {"move": "warp(x=1)"}})
-    assert response.status_code == 400 and "warp" in response.json()["detail"]
+    assert response.status_code == 422 and "warp" in response.json()["detail"]
 
 
 def test_the_token_is_enforced_when_configured(tmp_path: Path):

@@ -3,14 +3,20 @@
 A job folder ``<data>/jobs/<id>/`` holds ``job.json`` (state, progress, request, files,
 command, error), the render (``shot.mp4`` or another output) and its recipe and exports. The
 state is written (temporary file, then rename) at every change, so a server restart loses no
-finished render; jobs that were queued or running when the server stopped are marked failed.
-Job ids are random (128 bits).
+finished render; jobs that were queued or running when the server stopped are marked failed
+and what they had written (partial files, half a render) is removed. Job ids are random (128
+bits).
+
+Admission is atomic: at most ``workers`` jobs run and ``max_queued`` wait, counted and added
+under one lock (a burst of submissions cannot slip past the limit). Only the newest ``keep``
+finished jobs are kept; older ones are deleted with their folders as new ones finish.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -19,10 +25,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import StillcamError
+from ..errors import RequestError, StillcamError
 from ..io.files import write_text_atomic
 
 JOB_FILE = "job.json"
+#: Finished (done or failed) jobs kept by default.
+KEEP_JOBS = 100
 
 
 @dataclass(frozen=True)
@@ -46,11 +54,13 @@ class Job:
 @dataclass
 class JobStore:
     """Jobs on disk under ``root`` and a pool of ``workers`` threads running them; at most
-    ``max_queued`` jobs wait (more are refused as busy rather than piling up in memory)."""
+    ``max_queued`` jobs wait besides the running ones (more are refused as busy rather than
+    piling up in memory), and the newest ``keep`` finished ones are kept."""
 
     root: Path
     workers: int = 1
     max_queued: int = 8
+    keep: int = KEEP_JOBS
     _jobs: dict[str, Job] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pool: ThreadPoolExecutor | None = None
@@ -59,18 +69,22 @@ class JobStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="stillcam-web-render")
         for folder in sorted(self.root.iterdir()):
-            record = folder / JOB_FILE
-            if not record.is_file():
-                continue
-            try:
-                data = json.loads(record.read_text())
-                job = Job(**{**data, "files": tuple(data.get("files", ()))})
-            except (OSError, ValueError, TypeError):
-                continue
+            job = _read_job(folder)
+            if job is None:
+                if _is_id(folder.name) and not (folder / JOB_FILE).exists():
+                    _remove(folder)  # a job made as the server stopped, before its job.json
+                continue  # an unreadable job.json (another version's?) is left as it is
             if job.state in ("queued", "running"):
                 job = replace(job, state="failed", error="the server stopped before this render finished")
+                for leftover in folder.iterdir():  # its partial files and half-written outputs
+                    if leftover.name != JOB_FILE:
+                        _remove(leftover)
                 self._save(job)
+            else:
+                for partial in folder.glob(".*.partial-*"):
+                    _remove(partial)
             self._jobs[job.id] = job
+        self._prune()
 
     def folder(self, job_id: str) -> Path:
         return self.root / job_id
@@ -91,22 +105,42 @@ class JobStore:
     def all(self) -> list[Job]:
         return sorted(self._jobs.values(), key=lambda j: j.created, reverse=True)
 
+    def pending(self) -> list[Job]:
+        """The jobs queued or running."""
+        with self._lock:
+            return [j for j in self._jobs.values() if j.state in ("queued", "running")]
+
     def busy(self) -> bool:
-        return sum(j.state == "queued" for j in self._jobs.values()) >= self.max_queued
+        """Whether a job submitted now would be refused."""
+        return len(self.pending()) >= self.max_queued + self.workers
 
     def submit(
         self, request: dict[str, Any], command: str, run: Callable[[Path, Callable[[int, int], None]], None]
     ) -> Job:
-        """Queue ``run(folder, on_frame)``; the job's files are what it leaves in its folder."""
+        """Queue ``run(folder, on_frame)``; the job's files are what it leaves in its folder.
+
+        Raises:
+            RequestError: 429 when ``workers`` jobs run and ``max_queued`` wait already.
+        """
         job = Job(
             id=secrets.token_hex(16), state="queued", created=time.time(), request=request, command=command
         )
-        self.folder(job.id).mkdir(parents=True)
-        with self._lock:
+        with self._lock:  # the count and the admission are one step
+            if sum(j.state in ("queued", "running") for j in self._jobs.values()) >= (
+                self.max_queued + self.workers
+            ):
+                raise RequestError("busy: too many renders queued; wait for one to finish", 429)
             self._jobs[job.id] = job
-        self._save(job)
-        assert self._pool is not None
-        self._pool.submit(self._run, job.id, run)
+        try:
+            self.folder(job.id).mkdir(parents=True)
+            self._save(job)
+            assert self._pool is not None
+            self._pool.submit(self._finish, job.id, run)
+        except BaseException:
+            with self._lock:
+                del self._jobs[job.id]
+            _remove(self.folder(job.id))
+            raise
         return job
 
     def _run(self, job_id: str, run: Callable[[Path, Callable[[int, int], None]], None]) -> None:
@@ -131,6 +165,56 @@ class JobStore:
         files = tuple(sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != JOB_FILE))
         self._update(job_id, state="done", progress=1.0, files=files, finished=time.time())
 
+    def _finish(self, job_id: str, run: Callable[[Path, Callable[[int, int], None]], None]) -> None:
+        try:
+            self._run(job_id, run)
+        finally:
+            self._prune()
+
+    def _prune(self) -> None:
+        """Delete the finished jobs older than the newest ``keep``, with their folders."""
+        with self._lock:
+            finished = sorted(
+                (j for j in self._jobs.values() if j.state in ("done", "failed")),
+                key=lambda j: j.created,
+                reverse=True,
+            )
+            gone = finished[self.keep :]
+            for job in gone:
+                del self._jobs[job.id]
+        for job in gone:
+            _remove(self.folder(job.id))
+
     def shutdown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=False)
+
+
+def _is_id(name: str) -> bool:
+    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
+
+
+def _read_job(folder: Path) -> Job | None:
+    """The job of a folder, or None when it has no readable, well-typed ``job.json``."""
+    try:
+        data = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
+        job = Job(**{**data, "files": tuple(data.get("files", ()))})
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+        return None
+    typed = (
+        job.id == folder.name
+        and job.state in ("queued", "running", "done", "failed")
+        and isinstance(job.created, (int, float))
+        and isinstance(job.request, dict)
+        and isinstance(job.command, str)
+        and isinstance(job.error, str)
+        and all(isinstance(name, str) and "/" not in name for name in job.files)
+    )
+    return job if typed else None
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

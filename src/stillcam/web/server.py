@@ -1,14 +1,22 @@
 """The local web app (``stillcam serve``, extra ``web``): the HTTP wiring, and ``_Api``, which
 calls the pipeline's planning and caches per upload. FastAPI + uvicorn, a static page with a
 WebGL2 viewer (:mod:`.preview` makes what it is sent),
-uploads (:mod:`.uploads`), renders in a bounded worker pool with job folders on disk
-(:mod:`.jobs`).
+uploads (:mod:`.uploads`, sniffed from their headers by :mod:`.sniff`), renders in a bounded
+worker pool with job folders on disk (:mod:`.jobs`).
 
-Safety: binds 127.0.0.1 unless ``--host`` says otherwise; then every API request must carry
-the random access token printed at start-up (``Authorization: Bearer`` or ``?token=``). No
-endpoint takes a path from the client; downloads come only from a job's own file list.
-Errors: a :class:`~stillcam.errors.RequestError` answers with its status, any other
-:class:`~stillcam.errors.InputError` with 400, other stillcam errors with 500.
+Safety: binds 127.0.0.1 unless ``--host`` says otherwise; then every request but the page must
+carry the random access token printed at start-up (``Authorization: Bearer`` or ``?token=``),
+``/docs`` and ``/openapi.json`` included (:mod:`.guard`, which also counts body bytes as they
+arrive). No endpoint takes a path from the client: photos, depth files and camera files are
+uploads named by their ids, and downloads come only from a job's own file list. Every option
+is typed by :mod:`.schema` and checked by :class:`~stillcam.options.RenderOptions` when a
+request arrives (422 naming the field). Previews have a frame budget (``preview_frames``)
+and a time budget (:mod:`.budget`); uploads and finished renders are kept up to a count.
+
+Errors: request bodies that do not fit the schema answer 422, a
+:class:`~stillcam.errors.RequestError` its status, any other
+:class:`~stillcam.errors.InputError` 400, a model or extra the server lacks 422, other
+stillcam errors 500. Messages never show the server's folders.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the endpoints' annotations, which name
@@ -16,22 +24,45 @@ Errors: a :class:`~stillcam.errors.RequestError` answers with its status, any ot
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..errors import InputError, RequestError, StillcamError, missing_extra
+from ..camera.path import CameraPath
+from ..camera.plan import ShotSettings, plan_timing, shot_plan
+from ..errors import (
+    InputError,
+    MissingExtraError,
+    ModelUnavailableError,
+    RequestError,
+    StillcamError,
+    missing_extra,
+)
 from ..export.gltf import texture_jpeg
 from ..options import RenderOptions, command_line
 from ..output.codecs import VIDEO_CODECS
-from ..pipeline import load_inputs, plan_cameras, render
-from .jobs import JobStore
+from ..output.targets import parse_output
+from ..pipeline import Destination, camera_plan, load_inputs, plan_cameras, render
+from .budget import Budget
+from .guard import Guard
+from .jobs import KEEP_JOBS, JobStore
 from .preview import camera_records, info, mesh_bytes, preview_inputs, preview_reach, preview_scene
-from .uploads import Uploads
+from .schema import ShotRequest, validation_message
+from .uploads import CAMERA_FILE_BYTES, KEEP_UPLOADS, CameraFiles, Uploads, client_name
 
 STATIC = Path(__file__).with_name("static")
+#: Most frames a preview plays (and plans): 200 s at 24 fps; longer shots are rendered unseen.
+PREVIEW_FRAMES = 4800
+#: Longest a request waits for its preview (or for a camera file's check), in seconds.
+PREVIEW_SECONDS = 30.0
+#: Previews (and camera-file checks) made at once; more wait for a slot within their budget.
+PREVIEW_SLOTS = 2
+#: Largest JSON request body, in bytes.
+JSON_BYTES = 2**20
+_UPLOAD_SLACK = 2**20  # multipart framing around the files
 
 
 @dataclass(frozen=True)
@@ -44,22 +75,22 @@ class ServeSettings:
     max_upload_mb: float = 200.0
     workers: int = 1
     token: str | None = None
-
-
-def _options(flat: Any) -> RenderOptions:
-    """The request's flat options; unknown names and bad values are refused (400)."""
-    if not isinstance(flat, dict):
-        raise RequestError("options must be an object of option names and values")
-    try:
-        return RenderOptions.from_fields(flat)
-    except (TypeError, ValueError) as exc:
-        raise RequestError(f"bad options: {exc}") from None
+    #: Renders that may wait besides the running ones.
+    max_queued: int = 8
+    #: Photo uploads and camera-file uploads kept (each); older ones are deleted.
+    keep_uploads: int = KEEP_UPLOADS
+    #: Finished renders kept; older ones are deleted with their files.
+    keep_renders: int = KEEP_JOBS
+    #: Most frames a preview plans and plays.
+    preview_frames: int = PREVIEW_FRAMES
+    #: Longest a request waits for its preview, in seconds.
+    preview_seconds: float = PREVIEW_SECONDS
 
 
 def _output_name(codec: str) -> str:
     spec = VIDEO_CODECS.get(codec)
     if spec is None:
-        raise RequestError(f"unknown codec {codec!r}")
+        raise RequestError(f"options.codec: unknown codec {codec!r}", 422)
     return "shot" + spec.suffixes[0]
 
 
@@ -67,15 +98,133 @@ def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
+def _options(flat: dict[str, Any]) -> RenderOptions:
+    """The options of a request's (schema-checked) flat values; bad values answer 422."""
+    try:
+        return RenderOptions.from_fields(flat)
+    except InputError as exc:
+        raise RequestError(f"options: {exc}", 422) from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, RecursionError) as exc:
+        raise RequestError(f"options: a value cannot be used ({type(exc).__name__}: {exc})", 422) from None
+
+
+def _checked(what: str, call):
+    """``call()``, with the errors of reading what the client gave answering 422."""
+    try:
+        return call()
+    except (RequestError, ModelUnavailableError, MissingExtraError):
+        raise
+    except InputError as exc:
+        raise RequestError(f"{what}: {exc}", 422) from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, RecursionError, MemoryError) as exc:
+        raise RequestError(f"{what}: cannot be used ({type(exc).__name__})", 422) from None
+
+
 class _Api:
     """What the endpoints do, apart from HTTP: the pipeline's planning and :mod:`.preview`."""
 
     def __init__(self, settings: ServeSettings) -> None:
         self.settings = settings
-        self.uploads = Uploads(settings.data_dir / "uploads")
-        self.jobs = JobStore(settings.data_dir / "jobs", workers=settings.workers)
+        self.uploads = Uploads(settings.data_dir / "uploads", keep=settings.keep_uploads)
+        self.cameras = CameraFiles(settings.data_dir / "cameras", keep=settings.keep_uploads)
+        self.jobs = JobStore(
+            settings.data_dir / "jobs",
+            workers=settings.workers,
+            max_queued=settings.max_queued,
+            keep=settings.keep_renders,
+        )
         self.limit = int(settings.max_upload_mb * 2**20)
+        self.budget = Budget(PREVIEW_SLOTS, settings.preview_seconds, "preview")
+        self._private = [
+            re.compile(re.escape(str(folder)) + r"(?:/[^/\s:'\"(),]+)*/")
+            for folder in sorted({str(settings.data_dir), str(settings.data_dir.resolve())}, key=len)[::-1]
+        ]
 
+    # ------------------------------------------------------------------ helpers
+    def public(self, message: str) -> str:
+        """``message`` without the server's folders (``<data>/uploads/<id>/photo.png`` ->
+        ``photo.png``)."""
+        for pattern in self._private:
+            message = pattern.sub("", message)
+        return message
+
+    def body_limit(self, path: str) -> int:
+        """The most bytes a request body to ``path`` may have."""
+        if path == "/api/photos":
+            return self.limit + _UPLOAD_SLACK
+        if path == "/api/cameras":
+            return CAMERA_FILE_BYTES + _UPLOAD_SLACK
+        return JSON_BYTES
+
+    def too_large(self, path: str) -> str:
+        if path == "/api/photos":
+            return f"upload over the {self.settings.max_upload_mb:g} MB limit (--max-upload-mb)"
+        if path == "/api/cameras":
+            return f"camera files are at most {CAMERA_FILE_BYTES // 2**20} MB"
+        return f"request body over {JSON_BYTES // 2**10} kB"
+
+    def in_use(self) -> set[str]:
+        """Upload ids that queued or running renders still read."""
+        ids = set()
+        for job in self.jobs.pending():
+            ids.add(str(job.request.get("photo")))
+            ids.add(str(job.request.get("options", {}).get("camera_file")))
+        return ids
+
+    def request_options(self, request: ShotRequest) -> tuple[RenderOptions, str | None]:
+        """A request's options, its camera file id mapped to the stored file, and that file's
+        original name (None without one)."""
+        flat = request.flat_options()
+        camera_name = None
+        if flat.get("camera_file") is not None:
+            path, camera_name = self.cameras.file(flat["camera_file"])
+            flat["camera_file"] = str(path)
+        return _options(flat), camera_name
+
+    def command(self, options: RenderOptions, names: dict, camera_name: str | None, output: str) -> str:
+        """The equivalent ``stillcam render`` command, with the client's file names."""
+        if camera_name is not None:
+            options = replace(options, shot=replace(options.shot, camera_file=camera_name))
+        return command_line(options, names.get("photo") or "photo", names.get("depth"), output)
+
+    def camera_plan(self, options: RenderOptions, output: str):
+        """The shot's plan with every check that needs no photo (frames span, output options)."""
+        dest = Destination(parse_output(output), (), False)
+        return _checked("options", lambda: camera_plan(options, dest))
+
+    # ------------------------------------------------------------------ uploads
+    def save_upload(self, photo: bytes, depth: bytes | None, photo_name: str, depth_name: str | None):
+        saved = self.uploads.save(photo, depth, photo_name, depth_name)
+        self.uploads.prune(in_use=self.in_use() | {saved["id"]})
+        return saved
+
+    def save_camera(self, data: bytes, name: str) -> dict:
+        def check(path: Path) -> dict:
+            def describe() -> dict:
+                shot = ShotSettings(camera_file=str(path))
+                plan = shot_plan(shot)
+                timing = plan_timing(plan, shot)
+                kind = "transforms" if isinstance(plan, CameraPath) else "shot"
+                return {"kind": kind, "frames": timing.frames, "fps": str(timing.fps)}
+
+            try:
+                return self.budget.run(describe)
+            except RequestError:
+                raise
+            except InputError as exc:
+                raise RequestError(str(exc).replace(str(path), shown), 422) from None
+            except (TypeError, ValueError, ArithmeticError, LookupError, RecursionError, MemoryError) as exc:
+                raise RequestError(
+                    f"{shown}: not a readable camera file ({type(exc).__name__})", 422
+                ) from None
+
+        shown = client_name(name, "camera file")
+
+        saved = self.cameras.save(data, name, check)
+        self.cameras.prune(in_use=self.in_use() | {saved["id"]})
+        return saved
+
+    # ------------------------------------------------------------------ preview
     def inputs(self, upload_id: str, options: RenderOptions):
         """(cache key, picture, depth map, original file names) of an upload, decoded once."""
         photo, depth, names = self.uploads.files(upload_id)
@@ -83,11 +232,29 @@ class _Api:
         picture, depth_map = self.uploads.cached("inputs" + key, lambda: load_inputs(photo, depth, options))
         return key, picture, depth_map, names
 
-    def preview(self, body: dict) -> dict:
+    def preview(self, request: ShotRequest) -> dict:
         """The render's per-frame cameras as clip matrices, and the key of the preview scene."""
-        options = _options(body.get("options", {}))
-        inputs_key, picture, depth, names = self.inputs(str(body.get("photo", "")), options)
-        _, path, safety = plan_cameras(picture, depth, options)
+        options, camera_name = self.request_options(request)
+        self.uploads.files(request.photo)  # 404 before any work
+        output = _output_name(options.output.codec)
+        plan = self.camera_plan(options, output)
+        frames = plan_timing(plan, options.shot).frames
+        if frames > self.settings.preview_frames:
+            raise RequestError(
+                f"options: the preview plays at most {self.settings.preview_frames} frames and this shot "
+                f"has {frames}; shorten it to preview it (a render takes the whole shot)",
+                422,
+            )
+        return self.budget.run(lambda: self._preview(request.photo, options, plan, camera_name, output))
+
+    def _preview(self, upload_id: str, options: RenderOptions, plan, camera_name, output: str) -> dict:
+        inputs_key, picture, depth, names = self.inputs(upload_id, options)
+
+        # Cached too: a preview that ran past its time budget is ready when it is asked again.
+        _, path, safety = self.uploads.cached(
+            "cameras" + _key(inputs_key, options.to_dict()),
+            lambda: plan_cameras(picture, depth, options, plan),
+        )
         small, small_depth, small_source = self.uploads.cached(
             "small" + inputs_key, lambda: preview_inputs(picture, depth)
         )
@@ -98,14 +265,13 @@ class _Api:
             "scene" + scene_key,
             lambda: preview_scene(small, small_depth, small_source, path.cameras, options, reach),
         )
-        output = _output_name(options.output.codec)
         return {
             "cameras": camera_records(path.cameras, depth.z),
             "fps": float(path.fps),
             "first_frame": path.first_frame,
             "warnings": list(safety.warnings),
             "scene": scene_key,
-            "command": command_line(options, names["photo"], names["depth"], output),
+            "command": self.command(options, names, camera_name, output),
         }
 
     def scene(self, scene_key: str):
@@ -114,19 +280,20 @@ class _Api:
             raise RequestError("no such preview scene; ask /api/preview again", 404)
         return scene
 
-    def start_render(self, body: dict) -> dict:
-        options = _options(body.get("options", {}))
-        photo, depth, names = self.uploads.files(str(body.get("photo", "")))
+    # ------------------------------------------------------------------ renders
+    def start_render(self, request: ShotRequest) -> dict:
+        """Queue the final render after every check that needs no decoding (422, 404, 429)."""
+        options, camera_name = self.request_options(request)
+        photo, depth, names = self.uploads.files(request.photo)
         output = _output_name(options.output.codec)
-        if self.jobs.busy():
-            raise RequestError("busy: too many renders queued; wait for one to finish", 429)
+        self.camera_plan(options, output)
 
         def run(folder: Path, on_frame) -> None:
             render(photo, depth, folder / output, options, exports=[folder / "shot.glb"], on_frame=on_frame)
 
-        command = command_line(options, names["photo"], names["depth"], output)
-        request = {"photo": body.get("photo"), "options": body.get("options", {})}
-        return self.jobs.submit(request, command, run).to_dict()
+        command = self.command(options, names, camera_name, output)
+        record = {"photo": request.photo, "options": request.flat_options()}
+        return self.job_record(self.jobs.submit(record, command, run))
 
     def job(self, job_id: str):
         job = self.jobs.get(job_id)
@@ -134,12 +301,14 @@ class _Api:
             raise RequestError("no such render", 404)
         return job
 
-    def token_ok(self, headers, query) -> bool:
-        if not self.settings.token:
-            return True
-        header = headers.get("authorization", "")
-        given = header[7:] if header.lower().startswith("bearer ") else query.get("token", "")
-        return secrets.compare_digest(given, self.settings.token)
+    def job_record(self, job) -> dict:
+        """What the API shows of a job: its record, its error without the server's folders."""
+        return {**job.to_dict(), "error": self.public(job.error)}
+
+    def shutdown(self) -> None:
+        """Let running renders finish; stop taking previews."""
+        self.budget.shutdown()
+        self.jobs.shutdown()
 
 
 def create_app(settings: ServeSettings):
@@ -150,52 +319,70 @@ def create_app(settings: ServeSettings):
         raise missing_extra("fastapi (for stillcam serve)", "web") from None
     api = _Api(settings)
     app = FastAPI(
-        title="stillcam", version=__version__, description="Photo to 3D camera move: the local app's API."
+        title="stillcam",
+        version=__version__,
+        description="Photo to 3D camera move: the local app's API.",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.jobs = api.jobs
-    _add_guards(app, api)
+    app.state.api = api
+    app.add_middleware(Guard, token=settings.token, limit=api.body_limit, too_large=api.too_large)
+    _add_errors(app, api)
     _add_scene_routes(app, api)
     _add_render_routes(app, api)
     return app
 
 
-def _add_guards(app, api: _Api) -> None:
-    from fastapi import Request
-    from fastapi.responses import JSONResponse
+def _status(exc: StillcamError) -> int:
+    if isinstance(exc, RequestError):
+        return exc.status
+    if isinstance(exc, (ModelUnavailableError, MissingExtraError)):
+        return 422  # what the request asks for is not on this server: ask for something else
+    return 400 if isinstance(exc, InputError) else 500
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        if request.url.path.startswith("/api") and not api.token_ok(request.headers, request.query_params):
-            return JSONResponse({"detail": "missing or wrong access token"}, status_code=401)
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > api.limit + 2**20:
-            detail = f"upload over the {api.settings.max_upload_mb:g} MB limit (--max-upload-mb)"
-            return JSONResponse({"detail": detail}, status_code=413)
-        return await call_next(request)
+
+def _add_errors(app, api: _Api) -> None:
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
 
     @app.exception_handler(StillcamError)
     async def stillcam_error(request: Request, exc: StillcamError):
-        status = exc.status if isinstance(exc, RequestError) else 400 if isinstance(exc, InputError) else 500
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        return JSONResponse({"detail": api.public(str(exc))}, status_code=_status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        # One line naming the fields; the values are not echoed (NaN is no JSON, a value may be large).
+        errors = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in exc.errors()]
+        errors = json.loads(json.dumps(errors, default=str))
+        return JSONResponse({"detail": validation_message(errors), "errors": errors[:20]}, status_code=422)
 
 
 def _add_scene_routes(app, api: _Api) -> None:
     from typing import Annotated
+    from urllib.parse import quote
 
-    from fastapi import File, UploadFile
-    from fastapi.responses import Response
+    from fastapi import File, Request, UploadFile
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse, Response
+    from starlette.concurrency import run_in_threadpool
 
-    async def read(upload: UploadFile, what: str) -> bytes:
+    async def read(upload: UploadFile, what: str, limit: int, flag: str = " (--max-upload-mb)") -> bytes:
         data = bytearray()
         while chunk := await upload.read(1 << 20):
             data += chunk
-            if len(data) > api.limit:
-                raise RequestError(
-                    f"{what} is over the {api.settings.max_upload_mb:g} MB limit (--max-upload-mb)", 413
-                )
+            if len(data) > limit:
+                raise RequestError(f"{what} is over the {limit / 2**20:g} MB limit{flag}", 413)
         if not data:
             raise RequestError(f"{what} is empty")
         return bytes(data)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        token = request.query_params.get("token")  # the guard let it in: the client knows it
+        schema = app.openapi_url + (f"?token={quote(token, safe='')}" if token and api.settings.token else "")
+        return get_swagger_ui_html(openapi_url=schema, title="stillcam API")
 
     @app.get("/api/info")
     def get_info() -> dict:
@@ -206,14 +393,27 @@ def _add_scene_routes(app, api: _Api) -> None:
     async def upload(
         photo: Annotated[UploadFile, File()], depth: Annotated[UploadFile | None, File()] = None
     ) -> dict:
-        """Upload a photo and, optionally, its depth file (multipart); returns the photo's id."""
-        photo_bytes = await read(photo, "photo")
-        depth_bytes = await read(depth, "depth file") if depth is not None and depth.filename else None
+        """Upload a photo and, optionally, its depth file (multipart); returns the photo's id.
+
+        Both are refused from their headers when they hold more pixels than the server decodes
+        (413) or are of no supported kind (415)."""
+        photo_bytes = await read(photo, "photo", api.limit)
+        depth_bytes = (
+            await read(depth, "depth file", api.limit) if depth is not None and depth.filename else None
+        )
         depth_name = depth.filename if depth is not None else None
-        return api.uploads.save(photo_bytes, depth_bytes, photo.filename or "photo", depth_name)
+        name = photo.filename or "photo"
+        return await run_in_threadpool(api.save_upload, photo_bytes, depth_bytes, name, depth_name)
+
+    @app.post("/api/cameras")
+    async def upload_camera(camera: Annotated[UploadFile, File()]) -> dict:
+        """Upload a camera file (a shot file, YAML or JSON, or a transforms.json), checked as a
+        render reads it; returns its id for the option ``camera_file``, its kind and frames."""
+        data = await read(camera, "camera file", CAMERA_FILE_BYTES, flag="")
+        return await run_in_threadpool(api.save_camera, data, camera.filename or "camera")
 
     @app.post("/api/preview")
-    def preview(body: dict) -> dict:
+    def preview(body: ShotRequest) -> dict:
         """Per-frame clip matrices of the shot (the render's cameras) and the preview scene's id."""
         return api.preview(body)
 
@@ -234,27 +434,28 @@ def _add_render_routes(app, api: _Api) -> None:
     from fastapi.staticfiles import StaticFiles
 
     @app.post("/api/renders")
-    def start_render(body: dict) -> dict:
+    def start_render(body: ShotRequest) -> dict:
         """Queue the final render (video, recipe and a .glb export) of the shot."""
         return api.start_render(body)
 
     @app.get("/api/renders")
     def list_renders() -> list[dict]:
-        """Every render in this server's data folder, newest first."""
-        return [job.to_dict() for job in api.jobs.all()]
+        """Every render kept in this server's data folder, newest first."""
+        return [api.job_record(job) for job in api.jobs.all()]
 
     @app.get("/api/renders/{job_id}")
     def get_render(job_id: str) -> dict:
         """A render's state, progress, files and equivalent command line."""
-        return api.job(job_id).to_dict()
+        return api.job_record(api.job(job_id))
 
     @app.get("/api/renders/{job_id}/files/{name}")
     def download(job_id: str, name: str) -> FileResponse:
         """One of a finished render's files (only names in its file list)."""
         job = api.job(job_id)
-        if name not in job.files:
+        file = api.jobs.folder(job.id) / name
+        if name not in job.files or not file.is_file():
             raise RequestError("no such file in this render", 404)
-        return FileResponse(api.jobs.folder(job.id) / name, filename=name)
+        return FileResponse(file, filename=name)
 
     @app.get("/")
     def index() -> FileResponse:
@@ -284,4 +485,4 @@ def serve(settings: ServeSettings) -> None:
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
-        app.state.jobs.shutdown()
+        app.state.api.shutdown()

@@ -13,7 +13,7 @@ async function api(path, options = {}) {
   if (!response.ok) {
     let detail = response.statusText;
     try { detail = (await response.json()).detail; } catch (e) { /* not JSON */ }
-    throw new Error(detail);
+    throw Object.assign(new Error(detail), { status: response.status });
   }
   return response;
 }
@@ -221,6 +221,12 @@ async function refreshPreview() {
     $("view").dataset.ready = "1";
     draw();
   } catch (error) {
+    if (error.status === 429) {  // the server is still making it (depth model, long shot): ask again
+      $("warnings").textContent = "still working on the preview…";
+      clearTimeout(timer);
+      timer = setTimeout(refreshPreview, 2000);
+      return;
+    }
     $("warnings").textContent = `error: ${error.message}`;
   }
 }
