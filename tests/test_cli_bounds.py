@@ -386,3 +386,21 @@ def test_a_camera_file_that_is_not_json_or_too_deep_is_not_taken_for_a_transform
     text = tmp_path / "text.json"
     text.write_text('"frames"')  # a string holding the key's name
     assert not plan_module.is_transforms(deep) and not plan_module.is_transforms(text)
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder", "fifo", "device"])
+def test_a_camera_file_that_is_not_a_regular_file_is_named_so(kind, tmp_path, capsys):
+    import os
+
+    from stillcam.cli import main
+
+    path = {"missing": tmp_path / "nope.json", "folder": tmp_path, "device": Path("/dev/zero")}.get(kind)
+    if kind == "fifo":
+        path = tmp_path / "cam.json"
+        os.mkfifo(path)
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--path", str(path), "-o", str(tmp_path / "x.mp4"), "--quiet"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1, err
+    words = {"missing": "no such file", "folder": "is a folder", "fifo": "not a regular file"}
+    assert words.get(kind, "not a regular file") in err

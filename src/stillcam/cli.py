@@ -473,9 +473,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = exc.exit_code
     except BrokenPipeError:  # stdout closed early (e.g. `stillcam moves | head`)
         code = 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("stillcam: interrupted; no partial output was kept", file=sys.stderr)
-        code = 130
+        code = 128 + getattr(exc, "signum", 2)  # 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP
     except OSError as exc:
         text = f"{exc.filename or ''} {exc.strerror or exc}".strip()
         print(f"stillcam: error: {_one_line(text)}", file=sys.stderr)

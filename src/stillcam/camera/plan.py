@@ -474,8 +474,7 @@ def shot_plan(shot: ShotSettings) -> Shot | CameraPath:
     if shot.move_shot is not None:
         return shot.move_shot
     assert shot.camera_file is not None
-    if not Path(shot.camera_file).is_file():
-        raise InputError(f"--path {shot.camera_file}: no such file; give a shot file or a transforms.json")
+    _check_camera_file(Path(shot.camera_file))
     if not is_transforms(Path(shot.camera_file)):
         return read_shot_file(shot.camera_file)
     if shot.safe:
@@ -536,13 +535,23 @@ def is_transforms(file: Path) -> bool:
     return isinstance(data, dict) and "frames" in data
 
 
+def _check_camera_file(file: Path) -> None:
+    """Refuse a ``--path`` that is missing or not a regular file (a folder, a FIFO, a device
+    such as /dev/zero), without opening it."""
+    hint = "give a shot file or a transforms.json"
+    if not file.exists():
+        raise InputError(f"--path {file}: no such file; {hint}")
+    if not file.is_file():
+        kind = "a folder" if file.is_dir() else "not a regular file (a FIFO or a device?)"
+        raise InputError(f"--path {file}: is {kind}; {hint}")
+
+
 def camera_file_record(shot: ShotSettings) -> dict[str, Any]:
     """The recipe's record of the ``--path`` camera file (re-renders check it is unchanged)."""
     if shot.camera_file is None:
         return {}
     file = Path(shot.camera_file)
-    if not file.is_file():
-        raise InputError(f"--path {shot.camera_file}: no such file; give a shot file or a transforms.json")
+    _check_camera_file(file)
     return {"camera_file": {"path": str(file.resolve()), "sha256": sha256_file(file)}}
 
 

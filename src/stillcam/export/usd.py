@@ -20,8 +20,7 @@ stillcam's column-vector matrices).
 
 from __future__ import annotations
 
-import os
-import tempfile
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,7 @@ from ..camera.camera import Camera
 from ..camera.path import CameraPath
 from ..conventions import GLTF_FROM_OPENCV, mm_per_pixel
 from ..errors import OutputError, missing_extra
-from ..io.files import publish, write_bytes_atomic
+from ..io.files import make_partial, publish, write_bytes_atomic
 from ..scene.mesh import Scene
 from .gltf import gltf_pose, texture_jpeg
 
@@ -79,9 +78,8 @@ def write_usd(scene: Scene, camera_path: CameraPath, file: str | Path) -> None:
     file = Path(file)
     texture_name = atlas_path(file).name
 
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{file.stem}.partial-", suffix=file.suffix, dir=file.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
+    folder = make_partial(file)  # named after the output and this process (io/files.py)
+    tmp = folder / file.name
     try:
         stage = Usd.Stage.CreateNew(str(tmp))
         UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
@@ -154,7 +152,8 @@ def write_usd(scene: Scene, camera_path: CameraPath, file: str | Path) -> None:
         write_bytes_atomic(file.with_name(texture_name), texture_jpeg(scene.texture)[0], "USD texture")
         publish(tmp, file)
     except Exception as exc:
-        tmp.unlink(missing_ok=True)
         if isinstance(exc, OutputError):
             raise
         raise OutputError(f"{file}: USD stage could not be written ({exc})") from exc
+    finally:  # also on Ctrl-C, SIGTERM, SIGHUP
+        shutil.rmtree(folder, ignore_errors=True)
