@@ -32,10 +32,9 @@ from ..bounds import (
 )
 from ..conventions import FIRST_FRAME, focal_px_from_fov, focal_px_to_mm, parse_fps
 from ..depth.convert import DepthMap
-from ..errors import InputError, StillcamError
+from ..errors import InputError
 from ..io.hashing import sha256_file
 from ..io.image import Picture
-from ..io.structured import read_structured
 from .camera import Camera, fit_output_camera
 from .moves import MoveContext, parse_move_params, subject_depth
 from .path import EASINGS, CameraPath, bezier_handles, check_easing, frame_count
@@ -51,7 +50,7 @@ from .shot import (
     read_shot_file,
     shot_timing,
 )
-from .transforms import MAX_TRANSFORMS_BYTES, read_transforms
+from .transforms import looks_like_transforms, read_transforms
 
 #: Named output sizes (width, height) in pixels.
 SIZES: dict[str, tuple[int, int]] = {"HD": (1920, 1080), "UHD": (3840, 2160), "DCI4K": (4096, 2160)}
@@ -526,13 +525,7 @@ def is_transforms(file: Path) -> bool:
     """A ``.json`` whose top level is an object with ``frames`` (a shot file cannot have that
     key), read within the transforms reader's bounds; a file that cannot be read so is not
     one (the shot file reader then says what is wrong with it)."""
-    if file.suffix.lower() != ".json" or not file.is_file():
-        return False
-    try:
-        data = read_structured(file, what="camera file", syntax="json", max_bytes=MAX_TRANSFORMS_BYTES)
-    except StillcamError:
-        return False
-    return isinstance(data, dict) and "frames" in data
+    return file.is_file() and looks_like_transforms(file)
 
 
 def _check_camera_file(file: Path) -> None:
