@@ -132,6 +132,7 @@ def test_h265_is_repeatable(tmp_path: Path):
         ("v.mov", OutputSettings(codec="ffv1x"), "choose one of"),
         ("v.mov", OutputSettings(codec="dnxhr-hq", bit_depth=16), "8-bit"),
         ("v.mkv", OutputSettings(codec="h264"), r"\.mp4 or \.mov"),
+        ("v.mov", OutputSettings(codec="ffv1"), r"\.mkv"),
         ("v.mp4", OutputSettings(timecode="1:00:00"), "HH:MM:SS:FF"),
         ("v.mp4", OutputSettings(timecode="01:00:00:24"), "frames < 24"),
         ("v.mp4", OutputSettings(timecode="01:00:00;00"), "drop-frame"),

@@ -83,7 +83,7 @@ VIDEO_CODECS: dict[str, VideoCodec] = {
         "ffv1",
         "ffv1",
         "bgr0",  # FFV1 takes 8-bit RGB packed, 16-bit as planes (gbrp16le)
-        (".mkv", ".mov"),
+        (".mkv",),  # (this FFmpeg's mov muxer refuses FFV1: "does not support")
         "FFV1",
         (("level", "3"), ("slicecrc", "1")),
         rgb=True,

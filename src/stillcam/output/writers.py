@@ -50,7 +50,7 @@ class OutputSettings:
         default="h264",
         metadata={
             "help": "video codec: h264 (review copy, .mp4/.mov), h265 (10-bit), prores-422hq and "
-            "prores-4444 (with alpha) and dnxhr-hq (.mov), ffv1 (lossless RGB, .mkv/.mov); "
+            "prores-4444 (with alpha) and dnxhr-hq (.mov), ffv1 (lossless RGB, .mkv); "
             "see docs/delivery.md"
         },
     )
