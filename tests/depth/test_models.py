@@ -244,6 +244,35 @@ def test_cache_hit_does_not_run_the_model(tiny_models, small_example, monkeypatc
         )
 
 
+def test_a_process_loads_a_model_once_for_many_photos(tiny_models, small_example, monkeypatch):
+    """A batch worker or the web app estimating several photos with one model loads it once
+    (and gets the same depth as a fresh load)."""
+    from dataclasses import replace
+
+    from stillcam.depth import estimate as module
+
+    module._loaded.cache_clear()
+    real = transformers.AutoModelForDepthEstimation.from_pretrained
+    loads = []
+    monkeypatch.setattr(
+        transformers.AutoModelForDepthEstimation,
+        "from_pretrained",
+        lambda *a, **k: loads.append(a) or real(*a, **k),
+    )
+    picture, _ = small_example
+    folder = tiny_models["depth-anything-v2-small"]
+    pictures = [
+        replace(picture, pixels=picture.pixels * s, sha256=f"{picture.sha256}{s}") for s in (1.0, 0.9)
+    ]
+    first, second = (estimate_depth(p, "depth-anything-v2-small", model_dir=folder) for p in pictures)
+    assert len(loads) == 1 and first.sha256 != second.sha256
+    module._loaded.cache_clear()
+    again = estimate_depth(
+        replace(pictures[1], sha256=pictures[1].sha256 + "x"), "depth-anything-v2-small", model_dir=folder
+    )
+    assert len(loads) == 2 and np.array_equal(again.inverse, second.inverse)
+
+
 def test_licence_gate_and_table():
     assert get_model("depth-anything-v2-small").commercial
     for name in ("depth-anything-v2-base", "depth-anything-v2-large", "depth-pro"):

@@ -16,6 +16,7 @@ length the model estimated if any, and the cache file that makes re-renders exac
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -126,12 +127,24 @@ def model_folder(
     return folder, folder.name
 
 
+@functools.lru_cache(maxsize=2)
+def _loaded(folder: str, *, processor: bool) -> tuple[Any, Any]:
+    """The image processor (when asked) and the model in ``folder``, loaded once per process:
+    a batch worker or the web app estimating many photos with one model loads it once (a
+    model folder is one revision's snapshot: its files do not change). Two kept at most."""
+    _, transformers = _torch()
+    loaded = (
+        transformers.AutoImageProcessor.from_pretrained(folder, local_files_only=True) if processor else None
+    )
+    model = transformers.AutoModelForDepthEstimation.from_pretrained(folder, local_files_only=True).eval()
+    return loaded, model
+
+
 def _run_dpt(folder: Path, rgb: np.ndarray) -> np.ndarray:
     """Depth Anything / ZoeDepth: the repository's own image processor (the PIL one; no
     torchvision) and model. Returns the model's (h, w) float32 output."""
-    torch, transformers = _torch()
-    processor = transformers.AutoImageProcessor.from_pretrained(folder, local_files_only=True)
-    model = transformers.AutoModelForDepthEstimation.from_pretrained(folder, local_files_only=True).eval()
+    torch, _ = _torch()
+    processor, model = _loaded(str(folder), processor=True)
     kwargs = {"do_pad": False} if model.config.model_type == "zoedepth" else {}
     inputs = processor(images=rgb, return_tensors="pt", **kwargs)
     with torch.inference_mode():
@@ -143,12 +156,12 @@ def _run_depth_pro(folder: Path, rgb: np.ndarray) -> tuple[np.ndarray, float | N
     """Depth Pro, with its processor's steps done in torch (its processor needs torchvision):
     scale to [0, 1], normalise, resize to the configured square size. Returns canonical
     inverse depth (h, w) and the estimated horizontal field of view in degrees."""
-    torch, transformers = _torch()
+    torch, _ = _torch()
     config = json.loads((folder / "preprocessor_config.json").read_text(encoding="utf-8"))
     size = config.get("size", {"height": 1536, "width": 1536})
     mean = torch.tensor(config.get("image_mean", [0.5, 0.5, 0.5])).view(1, 3, 1, 1)
     std = torch.tensor(config.get("image_std", [0.5, 0.5, 0.5])).view(1, 3, 1, 1)
-    model = transformers.AutoModelForDepthEstimation.from_pretrained(folder, local_files_only=True).eval()
+    _, model = _loaded(str(folder), processor=False)
     pixels = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 255.0
     pixels = torch.nn.functional.interpolate(
         (pixels - mean) / std, size=(size["height"], size["width"]), mode="bilinear", align_corners=False
