@@ -237,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--overwrite", action="store_true", help="replace existing files")
     add_options(export)
 
+    _batch_parser(commands)
+
     serve = commands.add_parser(
         "serve",
         help="run the local web app (extra 'web'): drop a photo, pick a move, preview, render",
@@ -343,6 +345,159 @@ def _serve(args: argparse.Namespace) -> None:
     )
 
 
+#: ``stillcam batch --workers`` bound.
+MAX_BATCH_WORKERS = 256
+
+
+def _batch_parser(commands: Any) -> None:
+    """The ``batch`` subcommand: a shot list, ``-o DIR``, the batch's flags and every render
+    option as a default for the list's shots."""
+    batch = commands.add_parser(
+        "batch",
+        help="render a shot list (YAML, JSON or CSV) on a local process pool or a Ray cluster",
+        description="Render every shot of a shot list into -o DIR, with a manifest (DIR/batch.json, "
+        "DIR/batch.csv). The whole list is checked before any work. The render options below are "
+        "defaults for every shot: they override the list's `defaults:`, a shot's own fields override "
+        "them (docs/batch.md).",
+    )
+    batch.add_argument(
+        "shot_list", metavar="LIST", help="shots.yaml / shots.json / shots.csv (docs/batch.md)"
+    )
+    batch.add_argument(
+        "-o", "--output", metavar="DIR", required=True, help="folder of the outputs and the manifest"
+    )
+    batch.add_argument(
+        "--template",
+        default=None,
+        help="default output name template under DIR (default: {shot}_v{version:03d}.mp4; fields "
+        "{shot}, {version}, {seq}; .mov, .mkv, .####.png, .####.exr)",
+    )
+    batch.add_argument(
+        "--export",
+        metavar="TEMPLATE",
+        action="append",
+        default=[],
+        help=f"default export name template, e.g. {{shot}}_v{{version:03d}}.glb; repeatable ({_EXPORT_HELP})",
+    )
+    batch.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help=f"local processes, 1..{MAX_BATCH_WORKERS} (default: as many as the cores and the memory allow)",
+    )
+    batch.add_argument(
+        "--cluster",
+        metavar="ray|auto|ray://HOST:PORT",
+        default=None,
+        help="render on Ray (extra 'cluster'): `ray` (RAY_ADDRESS, else a local Ray), `auto` (a running "
+        "cluster) or ray://HOST:PORT",
+    )
+    batch.add_argument(
+        "--resume", action="store_true", help="skip shots whose output exists with the same recipe"
+    )
+    batch.add_argument(
+        "--overwrite", action="store_true", help="replace existing versions instead of taking the next one"
+    )
+    stop = batch.add_mutually_exclusive_group()
+    stop.add_argument(
+        "--fail-fast", dest="fail_fast", action="store_true", help="stop at the first failed shot"
+    )
+    stop.add_argument(
+        "--continue-on-error",
+        dest="fail_fast",
+        action="store_false",
+        help="render every shot whatever fails (default)",
+    )
+    batch.add_argument("--quiet", action="store_true", help="plain lines instead of a progress bar")
+    add_options(batch)
+    option_names = {f.name for section in SECTIONS.values() for f in dataclasses.fields(section)}
+    for action in batch._actions:  # given options only: the others leave the list's defaults alone
+        if action.dest in option_names:
+            action.default = argparse.SUPPRESS
+
+
+def _batch_backend(args: argparse.Namespace) -> Any:
+    """The backend ``--cluster`` and ``--workers`` ask for (Ray imported only when asked)."""
+    if args.cluster is None:
+        from .batch.local import LocalBackend
+
+        return LocalBackend(args.workers)
+    if args.cluster not in ("ray", "auto") and not args.cluster.startswith("ray://"):
+        raise InputError(f"--cluster {args.cluster!r}: give ray, auto or ray://HOST:PORT")
+    import importlib.util
+
+    from .errors import MissingExtraError, missing_extra
+
+    if importlib.util.find_spec("ray") is None:
+        raise missing_extra("ray", "cluster")
+    try:
+        from .batch.ray_backend import RayBackend
+    except ModuleNotFoundError as exc:
+        if exc.name != "stillcam.batch.ray_backend":
+            raise
+        raise MissingExtraError(
+            "--cluster: this stillcam has no Ray backend (stillcam.batch.ray_backend)"
+        ) from None
+    return RayBackend(None if args.cluster == "ray" else args.cluster)
+
+
+def _batch(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``stillcam batch``: check the whole list (every problem on its own line, exit 2), render,
+    keep the manifest; exit 0 when every shot is done or skipped, else 1."""
+    import shlex
+    from pathlib import Path
+
+    from .batch.run import exit_code, plan_batch, progress, run_batch, summary
+    from .batch.shotlist import ShotListErrors
+
+    if args.workers is not None:
+        check_integer("--workers", args.workers, 1, MAX_BATCH_WORKERS, what="processes")
+    names = [f.name for section in SECTIONS.values() for f in dataclasses.fields(section)]
+    cli: dict[str, Any] = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    if args.template is not None:
+        cli["output"] = args.template
+    if args.export:
+        cli["exports"] = tuple(args.export)
+    backend = _batch_backend(args)
+    try:
+        plan = plan_batch(args.shot_list, args.output, cli, overwrite=args.overwrite, resume=args.resume)
+    except ShotListErrors as exc:
+        for line in exc.lines:
+            print(f"stillcam: error: {_one_line(line)}", file=sys.stderr)
+        count, plural = len(exc.lines), "s" if len(exc.lines) > 1 else ""
+        print(
+            f"stillcam: error: {args.shot_list}: {count} problem{plural}; nothing was rendered",
+            file=sys.stderr,
+        )
+        return 2
+    settings = {
+        "list": str(args.shot_list),
+        "output_dir": str(args.output),
+        "backend": "local" if args.cluster is None else args.cluster,
+        "workers": args.workers,
+        "resume": args.resume,
+        "overwrite": args.overwrite,
+        "fail_fast": args.fail_fast,
+        "defaults": {k: list(v) if isinstance(v, tuple) else v for k, v in cli.items()},
+    }
+    with progress(plan, bar=not args.quiet and sys.stderr.isatty()) as report:
+        manifest = run_batch(
+            plan,
+            backend,
+            overwrite=args.overwrite,
+            fail_fast=args.fail_fast,
+            command=shlex.join(["stillcam", *argv]),
+            settings=settings,
+            on_record=report,
+        )
+    from .batch.editorial import TIMELINE_NAME, editorial_available, timeline_of_results
+
+    if editorial_available():  # back to editorial: the rendered clips, in the list's order
+        timeline_of_results([s.job for s in plan.shots], manifest.shots, plan.out_dir / TIMELINE_NAME)
+    print(summary(manifest, Path(args.output)), file=sys.stderr)  # the folder as given
+    return exit_code(manifest)
+
+
 def _print_moves() -> None:
     for spec in MOVES.values():
         print(f"{spec.name:10} {spec.summary}")
@@ -371,6 +526,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         _serve(args)
         return 0
+    if args.command == "batch":
+        return _batch(args, sys.argv[1:] if argv is None else list(argv))
     if args.command == "rerender":
         pipeline.rerender(
             args.recipe,

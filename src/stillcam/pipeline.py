@@ -524,3 +524,61 @@ def rerender(
     with pinned_fill_models(inputs.get("fill_models")):  # the recipe's fill models: from the cache
         picture, depth = _recipe_inputs(recipe, recipe_path.parent, options)
         return render_shot(picture, depth, dest, options, inputs, plan=plan, quiet=quiet)
+
+
+def render_with(
+    renderer: Renderer,
+    photo: str | Path,
+    depth: str | Path | None,
+    output: str | Path,
+    options: RenderOptions,
+    *,
+    overwrite: bool = False,
+    quiet: bool = True,
+    exports: Sequence[str | Path] = (),
+    on_frame: Callable[[int, int], None] | None = None,
+) -> Recipe:
+    """:func:`render`, with the frames drawn by ``renderer`` instead of the backend that
+    ``options.render.renderer`` names; everything else is the same (outputs checked first,
+    inputs and their record, cameras, scene, sinks, recipe, exports, all-or-nothing commit).
+
+    ``options.render.renderer`` must name the backend ``renderer`` stands for, not ``auto``:
+    the recipe records it. For frames rendered elsewhere: :mod:`stillcam.batch.chunks` replays
+    a chunked shot's frames, rendered by many workers, through the encoder and recipe of one
+    render.
+    """
+    if options.render.renderer == "auto":
+        raise ValueError("render_with: options.render.renderer must name a backend, not auto")
+    read = {"photo": photo, "--depth file": depth}
+    dest = destination(output, options, overwrite=overwrite, exports=exports, inputs=read)
+    plan = camera_plan(options, dest)
+    camera_file = camera_file_record(options.shot)
+    picture, depth_map = load_inputs(photo, depth, options)
+    inputs = {
+        "photo": {"path": str(Path(photo).resolve()), "sha256": picture.sha256, "colour": picture.colour},
+        "depth": depth_map.origin,
+        **camera_file,
+        **fill_model_records(options.scene),
+    }
+    scene, full_path, safety = plan_shot(picture, depth_map, options, plan)
+    path = frame_range(full_path, options.shot.frame_span)
+    recipe = Recipe(
+        stillcam_version=__version__,
+        inputs=inputs,
+        options=options.to_dict(),
+        depth_source=depth_map.source,
+        focal={"mm": picture.focal_mm, "source": picture.focal_source},
+        output=output_record(dest.target, path, options.output),
+        safety=safety.to_dict(),
+    )
+    shot_output = _open_output(dest, path, scene, options, renderer)
+    try:  # published with the frames (ShotOutput.commit)
+        shot_output.stage_file(dest.target.recipe_path, lambda file: write_recipe(file, recipe))
+    except BaseException:
+        shot_output.abort()
+        raise
+    for line in safety.warnings:
+        _LOG.warning(line)
+    _write_frames(shot_output, path, dest.target.path.name, quiet, on_frame)
+    write_exports(dest.exports, scene, full_path, file_pattern=dest.target.frame_pattern)
+    return recipe

@@ -1,0 +1,166 @@
+"""The batch manifest: ``DIR/batch.json`` and ``DIR/batch.csv``, one record per shot (status,
+outputs, recipe, seconds, frames, error, version), the batch's command and settings, and
+totals; both rewritten whole (atomically) after every shot, so a killed batch leaves a
+manifest that says what was done.
+
+Statuses: ``queued`` (not finished yet: the batch is running, or was killed), ``done``,
+``failed`` (``error`` says why, one line), ``skipped`` (done before: ``--resume``), ``not run``
+(``--fail-fast`` stopped the batch first).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .._version import __version__
+from ..io.files import remove_stale_partials, write_text_atomic
+from .jobs import ShotResult
+
+ManifestStatus = Literal["queued", "done", "failed", "skipped", "not run"]
+STATUSES: tuple[ManifestStatus, ...] = ("done", "skipped", "failed", "not run", "queued")
+#: Version of the manifest's layout.
+MANIFEST_FORMAT = 1
+JSON_NAME = "batch.json"
+CSV_NAME = "batch.csv"
+CSV_COLUMNS = (
+    "name",
+    "status",
+    "version",
+    "requested_version",
+    "outputs",
+    "recipe",
+    "seconds",
+    "frames",
+    "error",
+    "note",
+    "where",
+)
+
+
+@dataclass(frozen=True)
+class ShotRecord:
+    """One shot in the manifest.
+
+    Attributes:
+        name: the shot's name.
+        status: see the module docstring.
+        version: the version it renders (or rendered) at.
+        requested_version: the version the list asked for.
+        where: where it stands in the list.
+        outputs: the files written (the output first), as strings.
+        recipe: the output's recipe.
+        seconds: wall time of its render.
+        frames: frames rendered (for a skipped shot: in its recipe).
+        error: the one-line error of a failed shot.
+        note: how its version was chosen (``v1 taken (...); rendered as v2``), or "".
+    """
+
+    name: str
+    status: ManifestStatus
+    version: int
+    requested_version: int
+    where: str = ""
+    outputs: tuple[str, ...] = ()
+    recipe: str | None = None
+    seconds: float = 0.0
+    frames: int = 0
+    error: str | None = None
+    note: str = ""
+
+    def finished(self, result: ShotResult) -> ShotRecord:
+        """This record with what rendering it gave."""
+        return ShotRecord(
+            name=self.name,
+            status=result.status,
+            version=self.version,
+            requested_version=self.requested_version,
+            where=self.where,
+            outputs=result.outputs,
+            recipe=result.recipe,
+            seconds=round(result.seconds, 3),
+            frames=result.frames,
+            error=result.error,
+            note=self.note,
+        )
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The whole manifest.
+
+    Attributes:
+        command: the command that ran the batch.
+        settings: the batch's settings (list, output folder, backend, workers, flags).
+        shots: one record per shot, in the list's order.
+        started: when the batch started (ISO 8601).
+        updated: when this manifest was written (ISO 8601).
+    """
+
+    command: str
+    settings: Mapping[str, Any]
+    shots: tuple[ShotRecord, ...]
+    started: str = ""
+    updated: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def totals(records: Sequence[ShotRecord]) -> dict[str, Any]:
+    """Shots per status, all shots, frames rendered and render seconds summed."""
+    counts: dict[str, Any] = {"shots": len(records)}
+    for status in STATUSES:
+        counts[status] = sum(r.status == status for r in records)
+    counts["frames"] = sum(r.frames for r in records if r.status == "done")
+    counts["seconds"] = round(sum(r.seconds for r in records), 3)
+    return counts
+
+
+def manifest_json(manifest: Manifest) -> str:
+    """The manifest as ``batch.json`` holds it."""
+    data = {
+        "format": MANIFEST_FORMAT,
+        "stillcam_version": __version__,
+        "command": manifest.command,
+        "settings": dict(manifest.settings),
+        "started": manifest.started,
+        "updated": manifest.updated,
+        "totals": totals(manifest.shots),
+        "shots": [asdict(r) for r in manifest.shots],
+        **dict(manifest.extra),
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def manifest_csv(manifest: Manifest) -> str:
+    """The shots of the manifest as ``batch.csv`` holds them (outputs joined with ``;``)."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for record in manifest.shots:
+        row = asdict(record)
+        row["outputs"] = ";".join(record.outputs)
+        writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def remove_stale(folder: Path) -> None:
+    """Remove what a killed batch left of its manifest in ``folder`` (partials of a process
+    that is gone, each with a warning)."""
+    for name in (JSON_NAME, CSV_NAME):
+        remove_stale_partials(folder / name)
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> None:
+    """Write ``folder/batch.json`` and ``folder/batch.csv``, each atomically."""
+    write_text_atomic(folder / JSON_NAME, manifest_json(manifest), "the batch manifest")
+    write_text_atomic(folder / CSV_NAME, manifest_csv(manifest), "the batch manifest")
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """``folder/batch.json`` parsed (for tools and tests; the batch itself never reads it)."""
+    return json.loads((folder / JSON_NAME).read_text(encoding="utf-8"))

@@ -1,0 +1,248 @@
+"""The Ray backend (issue #16) on Ray's own local modes, never a remote address: a local Ray
+with 2 CPUs, and a two-node :class:`ray.cluster_utils.Cluster` on this machine whose second
+node is removed mid-batch. Every output is compared, byte for byte, with the same shot
+rendered in this process (:func:`stillcam.batch.jobs.run_shot`)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from stillcam.batch.jobs import ShotJob, ShotResult, run_shot
+from stillcam.batch.ray_backend import RayBackend, init_arguments, shot_memory
+from stillcam.batch.run import StopBatch
+from stillcam.camera.plan import ShotSettings
+from stillcam.errors import MissingExtraError
+from stillcam.options import RenderOptions
+
+ray = pytest.importorskip("ray")
+
+
+def _inputs(folder: Path, seed: int) -> tuple[Path, Path]:
+    """A 64x36 photo (smooth colours, a nearer square placed by ``seed``) and its depth (m)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    y, x = np.mgrid[0:36, 0:64].astype(np.float32)
+    rng = np.random.default_rng(seed)
+    rgb = np.stack([x / 63, y / 35, 0.5 + 0.4 * np.sin(x / 7 + seed)], axis=-1)
+    z = 4.0 + x / 32
+    left, top = int(rng.integers(10, 40)), int(rng.integers(5, 20))
+    rgb[top : top + 12, left : left + 14] = rng.random(3)
+    z[top : top + 12, left : left + 14] = 2.0
+    photo, depth = folder / f"photo{seed}.png", folder / f"depth{seed}.npy"
+    cv2.imwrite(str(photo), np.rint(rgb[..., ::-1] * 255).astype(np.uint8))
+    np.save(depth, z.astype(np.float32))
+    return photo, depth
+
+
+def _options(seconds: float, move: str = "orbit", **depth: object) -> RenderOptions:
+    from stillcam.depth.convert import DepthSettings
+
+    shot = ShotSettings(move=move, size="64x36", duration=seconds, fps="12")
+    return RenderOptions(shot=shot, depth=DepthSettings(**depth))  # type: ignore[arg-type]
+
+
+def _shots(inputs: Path, out: Path) -> list[ShotJob]:
+    """Three tiny shots (0.5 s at 12 fps) and a long one (2.5 s: 30 frames, chunked by 8)."""
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = []
+    for seed, (move, output) in enumerate([("orbit", "a.mp4"), ("dolly-in", "b.####.png"), ("pan", "c.mov")]):
+        photo, depth = _inputs(inputs, seed)
+        jobs.append(ShotJob(f"SH{seed + 1}0", photo, depth, _options(0.5, move), out / output))
+    photo, depth = _inputs(inputs, 7)
+    jobs.append(ShotJob("SH40", photo, depth, _options(2.5), out / "long.mp4"))
+    jobs.append(ShotJob("SH50", photo, depth, _options(2.5, "dolly-in"), out / "long.####.png"))
+    return jobs
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {file.name: file.read_bytes() for file in sorted(folder.iterdir()) if file.is_file()}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
+    """The shots' inputs and every file of their in-process renders."""
+    root = tmp_path_factory.mktemp("reference")
+    for job in _shots(root / "in", root / "out"):
+        assert run_shot(job).status == "done"
+    return root / "in", _files(root / "out")
+
+
+@pytest.fixture(scope="module")
+def module_ray():
+    """One local Ray for the module's tests (shut down after them)."""
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture()
+def local_ray(module_ray):
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False)
+    yield
+
+
+def _run(backend: RayBackend, jobs: list[ShotJob], **kwargs: object) -> dict[str, ShotResult]:
+    results: list[ShotResult] = []
+    backend.run(jobs, results.append, overwrite=False, **kwargs)  # type: ignore[arg-type]
+    assert len(results) == len(jobs)
+    return {result.name: result for result in results}
+
+
+def test_the_address_decides_how_ray_is_started():
+    assert init_arguments(None) == init_arguments("auto") == init_arguments(" ") == {}
+    assert init_arguments("ray://head:10001") == {"address": "ray://head:10001"}
+    assert init_arguments("head:6379") == {"address": "head:6379"}
+
+
+def test_without_ray_the_cluster_extra_is_named(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(MissingExtraError, match=r"stillcam\[cluster\]"):
+        RayBackend().run([], lambda result: None, overwrite=False)
+
+
+def test_task_memory_grows_with_the_photo_and_the_frame(tmp_path):
+    photo, depth = _inputs(tmp_path, 0)
+    job = ShotJob("s", photo, depth, _options(0.5), tmp_path / "s.mp4")
+    uhd = replace(job, options=replace(job.options, shot=replace(job.options.shot, size="3840x2160")))
+    assert 300 * 2**20 < shot_memory(job) < shot_memory(uhd) < 1024 * 2**20
+
+
+def test_shots_and_a_chunked_long_shot_on_a_local_ray_match_in_process_renders(
+    tmp_path, reference, local_ray
+):
+    inputs, expected = reference
+    jobs = _shots(inputs, tmp_path / "out")
+    results = _run(RayBackend(chunk_frames=8, scratch=tmp_path / "scratch"), jobs)
+    assert {name: result.status for name, result in results.items()} == dict.fromkeys(results, "done")
+    assert _files(tmp_path / "out") == expected  # mp4, mov, PNG frames and recipes: the same bytes
+    assert results["SH40"].frames == 30 and results["SH40"].extra["chunks"] == 4
+    assert results["SH50"].extra["chunks"] == 4 and "chunks" not in results["SH10"].extra
+    assert not (tmp_path / "scratch").exists() or not any((tmp_path / "scratch").iterdir())
+
+
+def test_at_most_one_task_in_flight_still_renders_everything(tmp_path, reference, local_ray):
+    inputs, expected = reference
+    jobs = _shots(inputs, tmp_path / "out")[2:4]
+    results = _run(RayBackend(chunk_frames=8, max_in_flight=1, keep_chunks=True), jobs)
+    assert all(result.status == "done" for result in results.values())
+    assert _files(tmp_path / "out") == {
+        name: data for name, data in expected.items() if name.startswith(("c.", "long.mp4", "long.recipe"))
+    }
+    assert len(list((tmp_path / "out" / ".stillcam-chunks").glob("*/*/chunk.json"))) == 4  # kept
+    again = _run(RayBackend(chunk_frames=8), [replace(jobs[1], output=tmp_path / "out" / "again.mp4")])
+    assert again["SH40"].status == "done" and again["SH40"].extra["chunks_reused"] == 0  # another output
+
+
+def test_failures_are_results_and_a_stop_cancels_the_rest(tmp_path, reference, local_ray):
+    inputs, _ = reference
+    jobs = _shots(inputs, tmp_path / "out")
+    broken = [
+        replace(jobs[0], photo=tmp_path / "missing.png"),
+        replace(jobs[1], output=tmp_path / "no-such-folder" / "b.####.png"),
+    ]
+    results = _run(RayBackend(), broken)
+    assert all(result.status == "failed" and result.error for result in results.values())
+    assert "missing.png" in (results["SH10"].error or "") and "does not exist" in (
+        results["SH20"].error or ""
+    )
+
+    seen: list[str] = []
+
+    def stop(result: ShotResult) -> None:
+        seen.append(result.name)
+        raise StopBatch()
+
+    with pytest.raises(StopBatch):
+        RayBackend(max_in_flight=1).run(jobs, stop, overwrite=False)
+    assert len(seen) == 1
+
+
+def _save_tiny_depth_anything(folder: Path) -> Path:
+    """A random-weight Depth Anything saved as a local model folder (as tests/depth do)."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from stillcam.depth.models import DEPTH_ANYTHING_PROCESSOR
+
+    backbone = transformers.Dinov2Config(
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=64,
+        patch_size=14,
+        image_size=518,
+        out_features=["stage1", "stage2", "stage3", "stage4"],
+        reshape_hidden_states=False,
+    )
+    config = transformers.DepthAnythingConfig(
+        backbone_config=backbone,
+        fusion_hidden_size=16,
+        neck_hidden_sizes=[8, 16, 32, 32],
+        head_hidden_size=8,
+        reassemble_hidden_size=32,
+    )
+    torch.manual_seed(0)
+    transformers.DepthAnythingForDepthEstimation(config).save_pretrained(folder)
+    transformers.DPTImageProcessorPil(**DEPTH_ANYTHING_PROCESSOR).save_pretrained(folder)
+    return folder
+
+
+def test_depth_is_estimated_once_per_photo_by_the_node_actor(tmp_path, monkeypatch, local_ray):
+    model = str(_save_tiny_depth_anything(tmp_path / "model"))
+    monkeypatch.setenv("STILLCAM_CACHE_DIR", str(tmp_path / "cache"))  # passed on to every task
+    photo, _ = _inputs(tmp_path / "in", 4)
+    options = _options(0.5, model_dir=model)
+    jobs = [
+        ShotJob("SH10", photo, None, options, tmp_path / "out" / "a.####.png"),
+        ShotJob("SH20", photo, None, _options(2.5, "dolly-in", model_dir=model), tmp_path / "out" / "b.mp4"),
+    ]
+    (tmp_path / "out").mkdir()
+    backend = RayBackend(chunk_frames=8)
+    asked: list[list[str]] = []
+
+    def record(result: ShotResult) -> None:
+        asked.append(ray.get(backend.estimators[0].estimates.remote()))
+        assert result.status == "done", result.error
+
+    backend.run(jobs, record, overwrite=False)
+    assert asked[-1] == [str(photo)]  # one estimate for both shots, by the one node's actor
+    assert len(list((tmp_path / "cache" / "depth").glob("*.npy"))) == 1
+    (tmp_path / "here").mkdir()
+    for job in jobs:  # in this process: the cached depth, the same frames and recipe
+        assert run_shot(replace(job, output=tmp_path / "here" / job.output.name)).status == "done"
+    assert _files(tmp_path / "out") == _files(tmp_path / "here")
+
+
+@pytest.mark.slow
+def test_a_node_removed_mid_batch_loses_nothing(tmp_path, reference, module_ray):
+    """Two nodes of 1 CPU each; the second is removed when the first shot is done: its tasks
+    are retried on the head, and every output is still the in-process render's."""
+    from ray.cluster_utils import Cluster
+
+    ray.shutdown()
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        node = cluster.add_node(num_cpus=1)
+        ray.init(address=cluster.address)
+        cluster.wait_for_nodes()
+        inputs, expected = reference
+        jobs = _shots(inputs, tmp_path / "out")
+        results: list[ShotResult] = []
+
+        def on_result(result: ShotResult) -> None:
+            if not results:
+                cluster.remove_node(node)
+            results.append(result)
+
+        RayBackend(chunk_frames=8).run(jobs, on_result, overwrite=False)
+        assert sorted(r.name for r in results) == sorted(job.name for job in jobs)
+        assert all(result.status == "done" for result in results), [r.error for r in results]
+        assert _files(tmp_path / "out") == expected
+        assert len([n for n in ray.nodes() if n["Alive"]]) == 1
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
