@@ -279,6 +279,7 @@ def render_shot(
     plan: Shot | CameraPath | None = None,
     quiet: bool = True,
     on_frame: Callable[[int, int], None] | None = None,
+    renderer: Renderer | None = None,
 ) -> Recipe:
     """Render the shot to ``dest`` (video or frame sequence), its recipe beside it, then the
     exports (the scene and camera as ``.glb``, ``.usda``, ``.chan``, ``.json``, ``.ply``).
@@ -289,10 +290,11 @@ def render_shot(
     recipe that cannot be written stops the render before any work) and published with the
     frames and passes, all or none (:meth:`~stillcam.output.frames.ShotOutput.commit`).
     """
-    render_settings = options.render
-    if render_settings.renderer == "auto" and options.scene.soft_edge > 0:  # gl draws no soft edges
-        render_settings = replace(render_settings, renderer="cpu")
-    renderer = get_renderer(render_settings)
+    if renderer is None:
+        render_settings = options.render
+        if render_settings.renderer == "auto" and options.scene.soft_edge > 0:  # gl: no soft edges
+            render_settings = replace(render_settings, renderer="cpu")
+        renderer = get_renderer(render_settings)
     if options.render.renderer == "auto":  # the recipe names the backend used, for exact re-renders
         options = replace(options, render=replace(options.render, renderer=renderer_name(renderer)))
     scene, full_path, safety = plan_shot(picture, depth, options, plan)
@@ -329,9 +331,11 @@ def render(
     quiet: bool = True,
     exports: Sequence[str | Path] = (),
     on_frame: Callable[[int, int], None] | None = None,
+    renderer: Renderer | None = None,
 ) -> Recipe:
     """One call: render ``photo`` with its ``depth`` file (None: estimated by the
-    ``--depth-model``) to ``output``; returns the recipe.
+    ``--depth-model``) to ``output``; returns the recipe. ``renderer``: draw the frames with
+    this one instead of the backend ``options.render.renderer`` names (:func:`render_with`).
 
     ``output`` is ``shot.mp4``/``shot.mov``/``shot.mkv``, ``shot.####.png`` or
     ``shot.####.exr`` (numbered frames from 1001); its recipe is written beside it
@@ -352,7 +356,17 @@ def render(
         **camera_file,
         **fill_model_records(options.scene),
     }
-    return render_shot(picture, depth_map, dest, options, inputs, plan=plan, quiet=quiet, on_frame=on_frame)
+    return render_shot(
+        picture,
+        depth_map,
+        dest,
+        options,
+        inputs,
+        plan=plan,
+        quiet=quiet,
+        on_frame=on_frame,
+        renderer=renderer,
+    )
 
 
 def export(
@@ -549,36 +563,14 @@ def render_with(
     """
     if options.render.renderer == "auto":
         raise ValueError("render_with: options.render.renderer must name a backend, not auto")
-    read = {"photo": photo, "--depth file": depth}
-    dest = destination(output, options, overwrite=overwrite, exports=exports, inputs=read)
-    plan = camera_plan(options, dest)
-    camera_file = camera_file_record(options.shot)
-    picture, depth_map = load_inputs(photo, depth, options)
-    inputs = {
-        "photo": {"path": str(Path(photo).resolve()), "sha256": picture.sha256, "colour": picture.colour},
-        "depth": depth_map.origin,
-        **camera_file,
-        **fill_model_records(options.scene),
-    }
-    scene, full_path, safety = plan_shot(picture, depth_map, options, plan)
-    path = frame_range(full_path, options.shot.frame_span)
-    recipe = Recipe(
-        stillcam_version=__version__,
-        inputs=inputs,
-        options=options.to_dict(),
-        depth_source=depth_map.source,
-        focal={"mm": picture.focal_mm, "source": picture.focal_source},
-        output=output_record(dest.target, path, options.output),
-        safety=safety.to_dict(),
+    return render(
+        photo,
+        depth,
+        output,
+        options,
+        overwrite=overwrite,
+        quiet=quiet,
+        exports=exports,
+        on_frame=on_frame,
+        renderer=renderer,
     )
-    shot_output = _open_output(dest, path, scene, options, renderer)
-    try:  # published with the frames (ShotOutput.commit)
-        shot_output.stage_file(dest.target.recipe_path, lambda file: write_recipe(file, recipe))
-    except BaseException:
-        shot_output.abort()
-        raise
-    for line in safety.warnings:
-        _LOG.warning(line)
-    _write_frames(shot_output, path, dest.target.path.name, quiet, on_frame)
-    write_exports(dest.exports, scene, full_path, file_pattern=dest.target.frame_pattern)
-    return recipe
