@@ -125,6 +125,22 @@ def test_h265_is_repeatable(tmp_path: Path):
     assert a == b
 
 
+def test_h264_lookahead_is_not_threaded(tmp_path: Path):
+    """x264's threaded lookahead made its output depend on timing (measured in
+    docs/benchmarks.md, "Same bytes under load"; a race is no unit test, the setting is), so it
+    is off; the output stays repeatable."""
+    target = parse_output(tmp_path / "v.mp4")
+    sink = open_sink(target, W, H, Fraction(24), 1001, 2, OutputSettings(), overwrite=False)
+    try:
+        assert sink._stream.codec_context.options.get("x264-params") == "sync-lookahead=0"
+    finally:
+        sink.abort()
+    images = _images(6)
+    a = _write(tmp_path, "a.mp4", OutputSettings(), images).read_bytes()
+    b = _write(tmp_path, "b.mp4", OutputSettings(), images).read_bytes()
+    assert a == b
+
+
 @pytest.mark.parametrize(
     ("name", "settings", "message"),
     [

@@ -236,7 +236,13 @@ class VideoSink:
         context.thread_count = settings.encoder_threads
         options = dict(codec.options)
         if codec.encoder == "libx264":
+            # No threaded lookahead: with it, x264's frame decisions depend on its threads'
+            # timing: 9 of 72 identical 960x540 renders (4 encoder threads, 6 processes on 2
+            # cores) came out as another file from the same frames; with sync-lookahead=0, 144
+            # of 144 matched, the bytes of the usual output (docs/benchmarks.md, "Same bytes
+            # under load"). non-deterministic=0 alone did not do it (4 of 72 differed).
             options.update(crf=str(settings.crf), preset=settings.preset)
+            options["x264-params"] = "sync-lookahead=0"
         elif codec.encoder == "libx265":
             # Fixed thread pools: x265's output depends on them (repeatable re-renders).
             params = f"pools={settings.encoder_threads}:frame-threads=1:log-level=error"
