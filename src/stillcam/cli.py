@@ -383,7 +383,8 @@ def _batch_parser(commands: Any) -> None:
         "--workers",
         type=int,
         default=None,
-        help=f"local processes, 1..{MAX_BATCH_WORKERS} (default: as many as the cores and the memory allow)",
+        help=f"local processes, 1..{MAX_BATCH_WORKERS} (default: as many as the cores and the memory "
+        "allow); with --cluster, Ray tasks in flight at once (default: twice the cluster's CPUs)",
     )
     batch.add_argument(
         "--cluster",
@@ -426,19 +427,14 @@ def _batch_backend(args: argparse.Namespace) -> Any:
         raise InputError(f"--cluster {args.cluster!r}: give ray, auto or ray://HOST:PORT")
     import importlib.util
 
-    from .errors import MissingExtraError, missing_extra
+    from .errors import missing_extra
 
     if importlib.util.find_spec("ray") is None:
         raise missing_extra("ray", "cluster")
-    try:
-        from .batch.ray_backend import RayBackend
-    except ModuleNotFoundError as exc:
-        if exc.name != "stillcam.batch.ray_backend":
-            raise
-        raise MissingExtraError(
-            "--cluster: this stillcam has no Ray backend (stillcam.batch.ray_backend)"
-        ) from None
-    return RayBackend(None if args.cluster == "ray" else args.cluster)
+    from .batch.ray_backend import RayBackend  # (imports ray only when it runs)
+
+    # --workers on Ray: tasks in flight at once (default: twice the cluster's CPUs).
+    return RayBackend(None if args.cluster == "ray" else args.cluster, max_in_flight=args.workers)
 
 
 def _batch(args: argparse.Namespace, argv: Sequence[str]) -> int:

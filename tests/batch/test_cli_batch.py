@@ -243,3 +243,15 @@ def test_a_batch_writes_the_timeline_of_its_clips_back_to_editorial(tmp_path, st
     assert [items[0].name, items[2].name] == ["A", "C"]
     assert items[0].media_reference.target_url.endswith("A_v001.mp4")
     assert all(item.duration().to_frames() == 3 for item in items)
+
+
+def test_workers_on_ray_bound_the_tasks_in_flight():
+    import argparse
+
+    pytest.importorskip("ray")
+    from stillcam.cli import _batch_backend
+
+    backend = _batch_backend(argparse.Namespace(cluster="ray", workers=3))
+    assert type(backend).__name__ == "RayBackend" and backend.max_in_flight == 3 and backend.address is None
+    remote = _batch_backend(argparse.Namespace(cluster="ray://head:10001", workers=None))
+    assert remote.address == "ray://head:10001" and remote.max_in_flight is None
