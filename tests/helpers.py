@@ -1,5 +1,7 @@
 """Helpers shared by tests (importable: tests/ is on pythonpath)."""
 
+from pathlib import Path
+
 import numpy as np
 
 
@@ -52,3 +54,24 @@ def display_p3_icc() -> bytes:
     header += s15(0.9642) + s15(1.0) + s15(0.8249) + b"\0" * 4 + b"\0" * 16 + b"\0" * 28
     assert len(header) == 128
     return header + table + data
+
+
+def tiny_shot_inputs(folder: Path, seed: int = 0, *, numbered: bool = False) -> tuple[Path, Path]:
+    """A 64x36 photo (smooth colours, a nearer square placed by ``seed``) and its depth in
+    metres, written to ``folder`` as ``photo.png`` and ``depth.npy`` (``numbered``: with the
+    seed in the names, so several fit in one folder)."""
+    import cv2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    y, x = np.mgrid[0:36, 0:64].astype(np.float32)
+    rng = np.random.default_rng(seed)
+    rgb = np.stack([x / 63, y / 35, 0.5 + 0.4 * np.sin(x / 7 + seed)], axis=-1)
+    z = 4.0 + x / 32
+    left, top = int(rng.integers(10, 40)), int(rng.integers(5, 20))
+    rgb[top : top + 12, left : left + 14] = rng.random(3)
+    z[top : top + 12, left : left + 14] = 2.0
+    tag = str(seed) if numbered else ""
+    photo, depth = folder / f"photo{tag}.png", folder / f"depth{tag}.npy"
+    cv2.imwrite(str(photo), np.rint(rgb[..., ::-1] * 255).astype(np.uint8))
+    np.save(depth, z.astype(np.float32))
+    return photo, depth

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from helpers import tiny_shot_inputs
 from stillcam.batch.chunks import (
     FRAMES,
     RECORD,
@@ -36,19 +37,7 @@ FPS = "12"
 
 
 def _inputs(folder: Path, seed: int = 0) -> tuple[Path, Path]:
-    """A 64x36 photo (smooth colours and a square nearer the camera) and its depth in metres."""
-    folder.mkdir(parents=True, exist_ok=True)
-    y, x = np.mgrid[0:36, 0:64].astype(np.float32)
-    rng = np.random.default_rng(seed)
-    rgb = np.stack([x / 63, y / 35, 0.5 + 0.4 * np.sin(x / 7 + seed)], axis=-1)
-    z = 4.0 + x / 32
-    left, top = int(rng.integers(10, 40)), int(rng.integers(5, 20))
-    rgb[top : top + 12, left : left + 14] = rng.random(3)
-    z[top : top + 12, left : left + 14] = 2.0
-    photo, depth = folder / "photo.png", folder / "depth.npy"
-    cv2.imwrite(str(photo), np.rint(rgb[..., ::-1] * 255).astype(np.uint8))
-    np.save(depth, z.astype(np.float32))
-    return photo, depth
+    return tiny_shot_inputs(folder, seed)
 
 
 def _options(seconds: float = 2.5, **output: object) -> RenderOptions:

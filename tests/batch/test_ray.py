@@ -9,10 +9,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
+from helpers import tiny_shot_inputs
 from stillcam.batch.jobs import ShotJob, ShotResult, run_shot
 from stillcam.batch.ray_backend import RayBackend, init_arguments, shot_memory
 from stillcam.batch.run import StopBatch
@@ -24,19 +23,7 @@ ray = pytest.importorskip("ray")
 
 
 def _inputs(folder: Path, seed: int) -> tuple[Path, Path]:
-    """A 64x36 photo (smooth colours, a nearer square placed by ``seed``) and its depth (m)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    y, x = np.mgrid[0:36, 0:64].astype(np.float32)
-    rng = np.random.default_rng(seed)
-    rgb = np.stack([x / 63, y / 35, 0.5 + 0.4 * np.sin(x / 7 + seed)], axis=-1)
-    z = 4.0 + x / 32
-    left, top = int(rng.integers(10, 40)), int(rng.integers(5, 20))
-    rgb[top : top + 12, left : left + 14] = rng.random(3)
-    z[top : top + 12, left : left + 14] = 2.0
-    photo, depth = folder / f"photo{seed}.png", folder / f"depth{seed}.npy"
-    cv2.imwrite(str(photo), np.rint(rgb[..., ::-1] * 255).astype(np.uint8))
-    np.save(depth, z.astype(np.float32))
-    return photo, depth
+    return tiny_shot_inputs(folder, seed, numbered=True)
 
 
 def _options(seconds: float, move: str = "orbit", **depth: object) -> RenderOptions:
