@@ -35,6 +35,7 @@ from typing import Any
 from ..camera.plan import with_lens
 from ..depth.estimate import cache_dir, estimate_depth
 from ..errors import StillcamError, missing_extra
+from ..io.files import partials_of
 from ..io.image import load_image, open_header
 from ..io.limits import one_line
 from ..options import RenderOptions
@@ -165,11 +166,27 @@ def _depth_error(depth: dict[str, Any] | None) -> str | None:
     return None if depth is None else depth.get("error")
 
 
+#: Seconds a task waits for a live partial of its output to go: when Ray retries a task whose
+#: worker or node was killed, the dead attempt's process can outlive the retry's start by a
+#: moment, and its partial would make the retry refuse the output (a two-node test on one
+#: machine failed so about one run in three).
+RETRY_WAIT_S = 30.0
+
+
+def _wait_for_writers(output: Path, seconds: float = RETRY_WAIT_S) -> None:
+    """Return once no live process on this host holds a partial of ``output`` (or after
+    ``seconds``; the render then says who is writing it)."""
+    deadline = time.monotonic() + seconds
+    while any(p.state == "alive" for p in partials_of(output)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def shot_task(job: ShotJob, overwrite: bool, depth: dict[str, Any] | None) -> ShotResult:
     """A Ray task: the whole shot in this worker (:func:`run_shot`)."""
     error = _depth_error(depth)
     if error is not None:
         return ShotResult(job.name, "failed", error=error)
+    _wait_for_writers(job.output)
     result = run_shot(job, overwrite=overwrite)
     return replace(result, extra={**result.extra, "nodes": [_node()]})
 
@@ -197,6 +214,7 @@ def encode_task(job: ShotJob, overwrite: bool, keep: bool, *chunks: ChunkResult)
     if failed is not None:
         return ShotResult(job.name, "failed", seconds=chunk_seconds, error=failed.error, extra=extra)
     folders = [chunk.folder for chunk in chunks]
+    _wait_for_writers(job.output)
     result = encode_chunks(job, folders, overwrite=overwrite)
     if result.status == "done" and not keep:
         remove_chunks(folders)
