@@ -233,3 +233,35 @@ def test_a_node_removed_mid_batch_loses_nothing(tmp_path, reference, module_ray)
     finally:
         ray.shutdown()
         cluster.shutdown()
+
+
+def _foreign_partial(final: Path, owner: str) -> Path:
+    """A partial of ``final`` as a killed attempt on another host leaves it."""
+    from stillcam.io import files
+
+    host = "ffffff" if files._host() != "ffffff" else "eeeeee"
+    path = final.parent / f"{files._prefix(final)}{host}-4242-{owner}-abc_1234{files.PARTIAL_SUFFIX}"
+    path.mkdir(parents=True)
+    (path / final.name).write_bytes(b"half")
+    return path
+
+
+def test_a_retry_removes_its_dead_attempts_partial_from_another_host(tmp_path, reference, local_ray):
+    """Ray retried a shot task whose node died: the dead attempt's partial (made on that
+    host, so its liveness cannot be told here) has the task's owner tag and is removed; a
+    partial of another task still refuses the output."""
+    from stillcam.batch.ray_backend import shot_task, task_owner
+
+    inputs, expected = reference
+    job = _shots(inputs, tmp_path / "out")[0]
+    owner = task_owner("0123abcd", job)
+    dead = _foreign_partial(job.output, owner)
+    other = replace(job, output=tmp_path / "out" / "other.mp4")
+    _foreign_partial(other.output, task_owner("0123abcd", replace(job, name="SH99")))
+
+    result = shot_task(job, False, None, owner)
+    assert result.status == "done", result.error
+    assert not dead.exists()
+    assert job.output.read_bytes() == expected[job.output.name]
+    refused = shot_task(other, False, None, task_owner("0123abcd", other))
+    assert refused.status == "failed" and "another host" in str(refused.error)

@@ -35,7 +35,7 @@ from typing import Any
 from ..camera.plan import with_lens
 from ..depth.estimate import cache_dir, estimate_depth
 from ..errors import StillcamError, missing_extra
-from ..io.files import partials_of
+from ..io.files import owned_by, partials_of, remove_owned_partials
 from ..io.image import load_image, open_header
 from ..io.limits import one_line
 from ..options import RenderOptions
@@ -181,13 +181,28 @@ def _wait_for_writers(output: Path, seconds: float = RETRY_WAIT_S) -> None:
         time.sleep(0.2)
 
 
-def shot_task(job: ShotJob, overwrite: bool, depth: dict[str, Any] | None) -> ShotResult:
-    """A Ray task: the whole shot in this worker (:func:`run_shot`)."""
+def _claim(job: ShotJob, owner: str) -> None:
+    """Before a shot's output is written: wait for a dying attempt on this host to go, and
+    remove the partials of earlier attempts of this task (``owner``, on any host: Ray
+    retries a task only once its attempt's worker or node is dead)."""
+    _wait_for_writers(job.output)
+    for folder in dict.fromkeys([job.output.parent, *(export.parent for export in job.exports)]):
+        remove_owned_partials(folder, owner)
+
+
+def task_owner(run: str, job: ShotJob) -> str:
+    """The owner tag (``io.files.owned_by``) of ``job``'s output tasks in the batch run ``run``."""
+    return hashlib.sha256(f"{run}/{job.name}".encode()).hexdigest()[:12]
+
+
+def shot_task(job: ShotJob, overwrite: bool, depth: dict[str, Any] | None, owner: str) -> ShotResult:
+    """A Ray task: the whole shot in this worker (:func:`run_shot`), its partials under ``owner``."""
     error = _depth_error(depth)
     if error is not None:
         return ShotResult(job.name, "failed", error=error)
-    _wait_for_writers(job.output)
-    result = run_shot(job, overwrite=overwrite)
+    _claim(job, owner)
+    with owned_by(owner):
+        result = run_shot(job, overwrite=overwrite)
     return replace(result, extra={**result.extra, "nodes": [_node()]})
 
 
@@ -201,9 +216,10 @@ def chunk_task(job: ShotJob, first: int, last: int, folder: str, depth: dict[str
     return replace(result, folder=folder) if result.folder != folder else result
 
 
-def encode_task(job: ShotJob, overwrite: bool, keep: bool, *chunks: ChunkResult) -> ShotResult:
+def encode_task(job: ShotJob, overwrite: bool, keep: bool, owner: str, *chunks: ChunkResult) -> ShotResult:
     """A Ray task: join ``chunks`` (the chunk tasks' results, in frame order) into the shot's
-    output; the chunk folders are removed once it is published (unless ``keep``)."""
+    output, its partials under ``owner``; the chunk folders are removed once it is published
+    (unless ``keep``)."""
     failed = next((chunk for chunk in chunks if chunk.error is not None), None)
     chunk_seconds = sum(chunk.seconds for chunk in chunks)
     extra = {
@@ -214,8 +230,9 @@ def encode_task(job: ShotJob, overwrite: bool, keep: bool, *chunks: ChunkResult)
     if failed is not None:
         return ShotResult(job.name, "failed", seconds=chunk_seconds, error=failed.error, extra=extra)
     folders = [chunk.folder for chunk in chunks]
-    _wait_for_writers(job.output)
-    result = encode_chunks(job, folders, overwrite=overwrite)
+    _claim(job, owner)
+    with owned_by(owner):
+        result = encode_chunks(job, folders, overwrite=overwrite)
     if result.status == "done" and not keep:
         remove_chunks(folders)
     extra = {**extra, "encode_seconds": result.seconds, "nodes": [_node()]}
@@ -317,6 +334,8 @@ class _Run:
         self.depths: dict[str, Any] = {}
         self.started: dict[str, float] = {}
         self.turn = 0
+        #: This run's name: with a shot's name, the owner tag of its output's partials.
+        self.run_id = os.urandom(6).hex()
 
     def resources(self, job: ShotJob, *, encode: bool = False) -> TaskResources:
         """A task's CPUs and memory; the memory held to the largest node's (else Ray would
@@ -375,7 +394,8 @@ class _Run:
         size = self.backend.chunk_frames
         if count <= size or unchunkable(job) is not None:
             options = self.resources(job).options(retries, self.env)
-            yield self.shot.options(**options).remote(job, self.overwrite, depth), True
+            owner = task_owner(self.run_id, job)
+            yield self.shot.options(**options).remote(job, self.overwrite, depth, owner), True
             return
         scratch = self.backend.scratch or Path(job.output).parent / ".stillcam-chunks"
         options = self.resources(job).options(retries, self.env)
@@ -385,7 +405,9 @@ class _Run:
             refs.append(self.chunk.options(**options).remote(job, a, b, folder, depth))
             yield refs[-1], False
         encode = self.resources(job, encode=True).options(retries, self.env)
-        yield self.encode.options(**encode).remote(job, self.overwrite, self.backend.keep_chunks, *refs), True
+        owner = task_owner(self.run_id, job)
+        keep = self.backend.keep_chunks
+        yield self.encode.options(**encode).remote(job, self.overwrite, keep, owner, *refs), True
 
     def result(self, ref: Any, task: _Task) -> ShotResult:
         """The shot's result from its final task; Ray's own failures (a task that failed

@@ -13,6 +13,12 @@ same output removes the partials whose process is gone (:func:`remove_stale_part
 ``kill -9`` leaves one) and refuses, unless ``--overwrite``, to race one whose process is
 alive (:func:`check_destination`).
 
+**Owners.** A partial made on another host cannot be told alive or gone, so it is never
+removed. A writer that knows better names itself: within :func:`owned_by` every partial
+carries an *owner* tag (``<host>-<pid>-<owner>-<random>``); a retried Ray task has the tag of
+the attempt that died (``stillcam.batch.ray_backend``) and removes that attempt's partials,
+on whichever host it ran (:func:`remove_owned_partials`).
+
 **Publishing.** :func:`publish_all` checks every final name before it moves any file, and
 without ``overwrite`` claims each final name atomically with a hard link, which fails if the
 name exists: of two renders to one output at once, the second fails with one line instead of
@@ -28,7 +34,8 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -43,6 +50,27 @@ PARTIAL_SUFFIX = ".partial"
 _LABEL_CHARS = 32
 #: Errors of a file system without hard links: publishing falls back to check-then-rename.
 _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
+#: The owner tag of the partials this process makes now (:func:`owned_by`); "" for none. A
+#: process global, not a context variable: the sinks make partials in their writer threads.
+_OWNER = [""]
+_OWNER_CHARS = frozenset("0123456789abcdef")
+
+
+@contextmanager
+def owned_by(owner: str) -> Iterator[None]:
+    """Within this block, every partial made in this process carries ``owner`` (module
+    docstring): 1 to 16 lowercase hex digits, the same for every attempt of one piece of work.
+
+    Raises:
+        ValueError: ``owner`` is not 1 to 16 lowercase hex digits.
+    """
+    if not 1 <= len(owner) <= 16 or not set(owner) <= _OWNER_CHARS:
+        raise ValueError(f"an owner tag is 1 to 16 lowercase hex digits, got {owner!r}")
+    before, _OWNER[0] = _OWNER[0], owner
+    try:
+        yield
+    finally:
+        _OWNER[0] = before
 
 
 @cache
@@ -59,7 +87,8 @@ def _prefix(final: Path) -> str:
 
 def make_partial(final: Path) -> Path:
     """A new, empty partial folder for ``final``, beside it (module docstring)."""
-    prefix = f"{_prefix(final)}{_host()}-{os.getpid()}-"
+    owner = _OWNER[0]
+    prefix = f"{_prefix(final)}{_host()}-{os.getpid()}-" + (f"{owner}-" if owner else "")
     return Path(tempfile.mkdtemp(prefix=prefix, suffix=PARTIAL_SUFFIX, dir=final.parent))
 
 
@@ -72,12 +101,14 @@ class Partial:
         pid: the process that made it.
         state: ``"alive"`` (its process runs, or may: this process, or one whose state cannot
             be told), ``"gone"`` (no such process on this host), ``"elsewhere"`` (made on
-            another host; never removed).
+            another host; never removed but by its owner, :func:`remove_owned_partials`).
+        owner: the owner tag it was made under (:func:`owned_by`); "" for none.
     """
 
     path: Path
     pid: int
     state: Literal["alive", "gone", "elsewhere"]
+    owner: str = ""
 
 
 def _state(host: str, pid: int) -> Literal["alive", "gone", "elsewhere"]:
@@ -105,10 +136,11 @@ def partials_of(final: Path) -> list[Partial]:
         return []
     for name in sorted(names):
         host, _, rest = name[len(prefix) : -len(PARTIAL_SUFFIX)].partition("-")
-        pid_text = rest.partition("-")[0]
-        if pid_text.isdigit():
-            pid = int(pid_text)
-            found.append(Partial(final.parent / name, pid, _state(host, pid)))
+        parts = rest.split("-")  # pid, [owner,] random (tempfile's random part has no "-")
+        if parts[0].isdigit():
+            pid = int(parts[0])
+            owner = parts[1] if len(parts) == 3 else ""
+            found.append(Partial(final.parent / name, pid, _state(host, pid), owner))
     return found
 
 
@@ -135,6 +167,33 @@ def remove_stale_partials(final: Path) -> list[Path]:
                 f"removed {partial.path.name}, a partial {final.name} left by process {partial.pid}, "
                 "which is gone"
             )
+    return removed
+
+
+def remove_owned_partials(folder: Path, owner: str) -> list[Path]:
+    """Remove the partials in ``folder`` made under ``owner`` (:func:`owned_by`) by another
+    process, here or on another host, whose process is not known to run: the caller, an
+    attempt of the same work, knows the earlier attempt is dead. Each with a warning.
+
+    Returns:
+        The partials removed.
+    """
+    removed = []
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(PARTIAL_SUFFIX))
+    except OSError:
+        return []
+    for name in names:
+        writer = name[: -len(PARTIAL_SUFFIX)].rpartition(".")[2]  # <host>-<pid>-<owner>-<random>
+        parts = writer.split("-")
+        if len(parts) != 4 or parts[2] != owner or not parts[1].isdigit():
+            continue
+        if _state(parts[0], int(parts[1])) == "alive":
+            continue
+        _remove(folder / name)
+        removed.append(folder / name)
+        _LOG.warning(f"removed {name}, a partial left by an earlier attempt of this task")
     return removed
 
 
