@@ -427,6 +427,12 @@ def main() -> int:
     parser.add_argument("--storage-gbps", type=float, default=1.0, help="shared storage bandwidth, GB/s")
     parser.add_argument("--batch-shots", type=int, default=1000, help="shots of a projected batch")
     parser.add_argument("--skip-long", action="store_true", help="no B2 (the long chunked shot)")
+    parser.add_argument(
+        "--b1-from",
+        type=Path,
+        default=None,
+        help="take B1 and the costs from this earlier results JSON; run only B2 (after a B2 change)",
+    )
     args = parser.parse_args()
     scale = QUICK if args.quick else FULL
     cores = _cores()
@@ -448,15 +454,22 @@ def main() -> int:
         def b1_run(kind: str, workers: int) -> dict:
             return run_config(kind, workers, shots, folder / f"run{next(counter)}")
 
-        runs = interleaved(configs, args.repeat, b1_run)
-        results["B1"] = {key: _median_run(v) for key, v in runs.items()}
-        first = results["B1"]["local_1"]
-        photo_bytes = statistics.fmean(
-            inputs[i % len(inputs)][0].stat().st_size + inputs[i % len(inputs)][1].stat().st_size
-            for i in range(scale.shots)
-        )
-        results["bytes_per_shot"] = photo_bytes + first["output_bytes"] / first["shots"]
-        results["manifest_s"] = manifest_cost(folder, [20, 1000, 10000])
+        if args.b1_from is not None:
+            earlier = json.loads(args.b1_from.read_text())
+            earlier = earlier.get("results", earlier)
+            for key in ("B1", "bytes_per_shot", "manifest_s"):
+                results[key] = earlier[key]
+            results["B1_from"] = str(args.b1_from)
+        else:
+            runs = interleaved(configs, args.repeat, b1_run)
+            results["B1"] = {key: _median_run(v) for key, v in runs.items()}
+            first = results["B1"]["local_1"]
+            photo_bytes = statistics.fmean(
+                inputs[i % len(inputs)][0].stat().st_size + inputs[i % len(inputs)][1].stat().st_size
+                for i in range(scale.shots)
+            )
+            results["bytes_per_shot"] = photo_bytes + first["output_bytes"] / first["shots"]
+            results["manifest_s"] = manifest_cost(folder, [20, 1000, 10000])
         if not args.skip_long:
             long_list = write_shot_list(
                 folder / "long.yaml", inputs[:1], 1, scale.long_size, scale.long_seconds

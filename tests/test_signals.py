@@ -157,3 +157,29 @@ def test_signals_wait_for_a_publish_to_end(handlers, tmp_path):
             os.kill(os.getpid(), signal.SIGTERM)
             done.append("published")  # not cut short
     assert done == ["published"] and raised.value.signum == signal.SIGTERM
+
+
+def test_a_signal_raised_inside_a_c_callback_still_exits_as_interrupted(monkeypatch, capsys):
+    """SIGTERM arriving while numba loads a cached kernel reaches the CLI as a SystemError
+    caused by :class:`~stillcam._signals.Terminated` (seen once in the SIGTERM test above):
+    the exit status is still 143, with the usual line, and no traceback."""
+    from stillcam import cli
+
+    def interrupted_in_c(argv):
+        try:
+            raise _signals.Terminated(signal.SIGTERM)
+        except KeyboardInterrupt as exc:
+            raise SystemError("CPUDispatcher(<function _bin>) returned a result with an exception") from exc
+
+    monkeypatch.setattr(cli, "run", interrupted_in_c)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["moves"])
+    assert exit_info.value.code == 128 + signal.SIGTERM
+    assert capsys.readouterr().err.strip() == "stillcam: interrupted; no partial output was kept"
+
+    def a_bug(argv):
+        raise SystemError("a real bug")
+
+    monkeypatch.setattr(cli, "run", a_bug)
+    with pytest.raises(SystemError, match="a real bug"):
+        cli.main(["moves"])

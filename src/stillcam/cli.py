@@ -175,6 +175,24 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="same as --export FILE.json (per-frame cameras as a nerfstudio-style transforms.json)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--sign",
+        nargs=2,
+        metavar=("KEY", "CERT"),
+        default=None,
+        help="embed C2PA content credentials signed with KEY (private key, PEM) and CERT (certificate "
+        "chain, PEM, signing certificate first) in a .mp4/.mov video or in every frame of a .####.png "
+        "sequence (extra 'provenance'; not .mkv or EXR); checked before any work (docs/delivery.md)",
+    )
+
+
+def _signing(args: argparse.Namespace) -> Any:
+    """The ``--sign KEY CERT`` identity, read and checked before any render work, or None."""
+    if not getattr(args, "sign", None):
+        return None
+    from .output.provenance import load_signing
+
+    return load_signing(*args.sign)
 
 
 def _exports(args: argparse.Namespace) -> list[str]:
@@ -221,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Re-render exactly what a recipe describes.",
     )
     rerender.add_argument("recipe", help="a shot.recipe.json written by stillcam")
+    rerender.add_argument(
+        "--commercial-only",
+        action="store_true",
+        help="refuse the recipe, before any input is read, if a model whose licence does not allow "
+        "commercial use touched its output (its `models` list)",
+    )
     _common(rerender)
 
     export = commands.add_parser(
@@ -238,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(export)
 
     _batch_parser(commands)
+    _qc_parser(commands)
 
     serve = commands.add_parser(
         "serve",
@@ -300,9 +325,9 @@ def _models(args: argparse.Namespace) -> None:
         print("\nfill models (--fill NAME, --outpaint NAME, extra 'fill'):")
         _print_table(fill_model_table())
         print(
-            "\nNon-commercial models run only with --allow-noncommercial. Weights load from the "
-            "Hugging Face cache (`stillcam models pull NAME` on a connected machine), or --model-dir "
-            "(depth) and --fill-model-dir (fill)."
+            "\nNon-commercial models run only with --allow-noncommercial (--commercial-only refuses them). "
+            "Weights load from the Hugging Face cache (`stillcam models pull NAME` on a connected "
+            "machine), or --model-dir (depth) and --fill-model-dir (fill)."
         )
         return
     if not args.name:
@@ -345,8 +370,55 @@ def _serve(args: argparse.Namespace) -> None:
     )
 
 
+def _qc_parser(commands: Any) -> None:
+    """The ``qc`` subcommand: probe an output, check it against a spec (docs/delivery.md, "QC")."""
+    from .qc.spec import spec_names
+
+    names = ", ".join(spec_names())
+    qc = commands.add_parser(
+        "qc",
+        help="check an output as a delivery desk would: codec, size, colour tags, fps, upscaling, licences",
+        description="Probe a video or frame sequence (the file itself, not the recipe): size and aspect, "
+        "codec, profile, bit depth, chroma, colour tags, exact fps, frame count, timecode; read the recipe "
+        "beside it for the upscale factor (output px per photo px; above 1 fails), the largest reveal, the "
+        "models and their licences; check a content credential (extra 'provenance'). Prints tables, writes "
+        "JSON. Exit 0: every check passed; 1: a check failed; 2: bad input or spec (docs/delivery.md, QC).",
+    )
+    qc.add_argument(
+        "output",
+        help="a video (shot.mov), a frame sequence (shot.####.exr, or one of its frames) or its recipe",
+    )
+    qc.add_argument(
+        "--spec",
+        default=None,
+        help=f"limits to check: a shipped spec ({names}) or a YAML spec file (default: only the upscale "
+        "check, at most 1.0)",
+    )
+    qc.add_argument(
+        "--json",
+        metavar="FILE",
+        default=None,
+        help="write the JSON report to FILE (default: beside the output, shot.mov.qc.json or "
+        "shot.png.qc.json); - prints the JSON on stdout instead of the tables",
+    )
+    qc.add_argument("--no-json", action="store_true", help="write no JSON report file")
+
+
+def _qc(args: argparse.Namespace) -> int:
+    """``stillcam qc``: 0 every check passed, 1 a check failed (bad input raises: exit 2)."""
+    from .qc import run_qc
+
+    if args.no_json and args.json is not None:
+        raise InputError("--json and --no-json: give one of them")
+    code, _ = run_qc(args.output, spec=args.spec, json_path=args.json, write_json=not args.no_json)
+    return code
+
+
 #: ``stillcam batch --workers`` bound.
 MAX_BATCH_WORKERS = 256
+#: Frames per chunk of a long shot on Ray: the default (``batch.chunks.CHUNK_FRAMES``) and the most.
+DEFAULT_CHUNK_FRAMES = 48
+MAX_CHUNK_FRAMES = 100_000
 
 
 def _batch_parser(commands: Any) -> None:
@@ -364,7 +436,13 @@ def _batch_parser(commands: Any) -> None:
         "shot_list", metavar="LIST", help="shots.yaml / shots.json / shots.csv (docs/batch.md)"
     )
     batch.add_argument(
-        "-o", "--output", metavar="DIR", required=True, help="folder of the outputs and the manifest"
+        "-o",
+        "--output",
+        metavar="DIR|URL",
+        required=True,
+        help="folder of the outputs and the manifest, or a folder on storage by fsspec URL "
+        "(s3://bucket/renders, gs://, az://, file://; extra 'storage' and the protocol's package, "
+        "e.g. s3fs): shots are rendered locally, then uploaded (docs/batch.md, Storage)",
     )
     batch.add_argument(
         "--template",
@@ -392,6 +470,14 @@ def _batch_parser(commands: Any) -> None:
         default=None,
         help="render on Ray (extra 'cluster'): `ray` (RAY_ADDRESS, else a local Ray), `auto` (a running "
         "cluster) or ray://HOST:PORT",
+    )
+    batch.add_argument(
+        "--chunk-frames",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"with --cluster, frames per chunk of a long shot, 1..{MAX_CHUNK_FRAMES} (default "
+        f"{DEFAULT_CHUNK_FRAMES}): more frames, fewer chunk tasks and less scene planning, fewer in parallel",
     )
     batch.add_argument(
         "--resume", action="store_true", help="skip shots whose output exists with the same recipe"
@@ -422,6 +508,8 @@ def _batch_backend(args: argparse.Namespace) -> Any:
     if args.cluster is None:
         from .batch.local import LocalBackend
 
+        if args.chunk_frames is not None:
+            raise InputError("--chunk-frames splits long shots on Ray; give it with --cluster")
         return LocalBackend(args.workers)
     if args.cluster not in ("ray", "auto") and not args.cluster.startswith("ray://"):
         raise InputError(f"--cluster {args.cluster!r}: give ray, auto or ray://HOST:PORT")
@@ -434,20 +522,23 @@ def _batch_backend(args: argparse.Namespace) -> Any:
     from .batch.ray_backend import RayBackend  # (imports ray only when it runs)
 
     # --workers on Ray: tasks in flight at once (default: twice the cluster's CPUs).
-    return RayBackend(None if args.cluster == "ray" else args.cluster, max_in_flight=args.workers)
+    chunk_frames = DEFAULT_CHUNK_FRAMES if args.chunk_frames is None else args.chunk_frames
+    address = None if args.cluster == "ray" else args.cluster
+    return RayBackend(address, max_in_flight=args.workers, chunk_frames=chunk_frames)
 
 
 def _batch(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``stillcam batch``: check the whole list (every problem on its own line, exit 2), render,
     keep the manifest; exit 0 when every shot is done or skipped, else 1."""
     import shlex
-    from pathlib import Path
 
     from .batch.run import exit_code, plan_batch, progress, run_batch, summary
     from .batch.shotlist import ShotListErrors
 
     if args.workers is not None:
         check_integer("--workers", args.workers, 1, MAX_BATCH_WORKERS, what="processes")
+    if args.chunk_frames is not None:
+        check_integer("--chunk-frames", args.chunk_frames, 1, MAX_CHUNK_FRAMES, what="frames")
     names = [f.name for section in SECTIONS.values() for f in dataclasses.fields(section)]
     cli: dict[str, Any] = {name: getattr(args, name) for name in names if hasattr(args, name)}
     if args.template is not None:
@@ -471,6 +562,7 @@ def _batch(args: argparse.Namespace, argv: Sequence[str]) -> int:
         "output_dir": str(args.output),
         "backend": "local" if args.cluster is None else args.cluster,
         "workers": args.workers,
+        "chunk_frames": args.chunk_frames,
         "resume": args.resume,
         "overwrite": args.overwrite,
         "fail_fast": args.fail_fast,
@@ -486,11 +578,11 @@ def _batch(args: argparse.Namespace, argv: Sequence[str]) -> int:
             settings=settings,
             on_record=report,
         )
-    from .batch.editorial import TIMELINE_NAME, editorial_available, timeline_of_results
+    from .batch.editorial import editorial_available, write_batch_timeline
 
     if editorial_available():  # back to editorial: the rendered clips, in the list's order
-        timeline_of_results([s.job for s in plan.shots], manifest.shots, plan.out_dir / TIMELINE_NAME)
-    print(summary(manifest, Path(args.output)), file=sys.stderr)  # the folder as given
+        write_batch_timeline([s.job for s in plan.shots], manifest.shots, plan.out_dir)
+    print(summary(manifest, args.output), file=sys.stderr)  # the folder as given
     return exit_code(manifest)
 
 
@@ -508,9 +600,24 @@ def _print_moves() -> None:
     )
 
 
+def _with_site_config(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``argv`` with the site configuration's options (``$STILLCAM_CONFIG``, :mod:`stillcam.config`)
+    right after the command's name, so the user's own options come later and win."""
+    from .config import site_arguments
+
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    at = next((i for i, token in enumerate(argv) if token in commands.choices), None)
+    if at is None:
+        return argv
+    accepts = [s for action in commands.choices[argv[at]]._actions for s in action.option_strings]
+    return [*argv[: at + 1], *site_arguments(accepts), *argv[at + 1 :]]
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 runtime error, 2 usage/input error)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_with_site_config(parser, given))
     from . import pipeline
 
     if args.command == "moves":
@@ -522,8 +629,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         _serve(args)
         return 0
+    if args.command == "qc":
+        return _qc(args)
     if args.command == "batch":
-        return _batch(args, sys.argv[1:] if argv is None else list(argv))
+        return _batch(args, given)
+    sign = _signing(args)  # --sign: the key and certificate checked before any render work
     if args.command == "rerender":
         pipeline.rerender(
             args.recipe,
@@ -531,6 +641,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             overwrite=args.overwrite,
             quiet=args.quiet,
             exports=_exports(args),
+            sign=sign,
+            commercial_only=args.commercial_only,
         )
         return 0
     options = options_from(args)
@@ -549,6 +661,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             overwrite=args.overwrite,
             quiet=args.quiet,
             exports=_exports(args),
+            sign=sign,
         )
     else:
         pipeline.render(
@@ -559,6 +672,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             overwrite=args.overwrite,
             quiet=args.quiet,
             exports=_exports(args),
+            sign=sign,
         )
     if not args.quiet:
         print(f"wrote {args.output} and its recipe", file=sys.stderr)
@@ -607,6 +721,20 @@ def _keep_large_allocations() -> None:
         pass
 
 
+def _interrupt_in(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM/SIGHUP (:class:`~stillcam._signals.Terminated`) that ``exc`` was
+    raised from, if any: a signal's exception raised while C code called back into Python
+    (numba loading a cached kernel) reaches us as a SystemError caused by it."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: one clear line on stderr for every expected error, no traceback;
     warnings (the motion-safety guard's) as ``stillcam: warning: ...`` lines."""
@@ -629,6 +757,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt as exc:
         print("stillcam: interrupted; no partial output was kept", file=sys.stderr)
         code = 128 + getattr(exc, "signum", 2)  # 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP
+    except SystemError as exc:  # Ctrl-C or SIGTERM raised inside a C callback (numba's loader)
+        interrupt = _interrupt_in(exc)
+        if interrupt is None:
+            raise
+        print("stillcam: interrupted; no partial output was kept", file=sys.stderr)
+        code = 128 + getattr(interrupt, "signum", 2)
     except OSError as exc:
         text = f"{exc.filename or ''} {exc.strerror or exc}".strip()
         print(f"stillcam: error: {_one_line(text)}", file=sys.stderr)

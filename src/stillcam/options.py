@@ -20,9 +20,10 @@ from .bounds import check_frame_size
 from .camera.plan import ShotSettings
 from .depth.convert import DepthSettings
 from .errors import InputError, RecipeError
+from .output.provenance import ProvenanceSettings, check_commercial_only
 from .output.writers import OutputSettings
 from .render.frame import RenderSettings
-from .scene.fills import check_fill_licences
+from .scene.fills import check_fill_licences, used_fill_models
 from .scene.mesh import SceneSettings
 
 #: Section name -> its dataclass, in the order of the command line's help.
@@ -32,6 +33,7 @@ SECTIONS: dict[str, type] = {
     "scene": SceneSettings,
     "render": RenderSettings,
     "output": OutputSettings,
+    "provenance": ProvenanceSettings,
 }
 #: Section name -> its heading in ``--help``.
 SECTION_TITLES: dict[str, str] = {
@@ -40,6 +42,7 @@ SECTION_TITLES: dict[str, str] = {
     "scene": "scene (mesh)",
     "render": "rendering",
     "output": "encoding",
+    "provenance": "licences and provenance",
 }
 #: Option fields renamed since recipes were first written: old name -> new, per section.
 _RENAMED = {"shot": {"path": "camera_file"}}
@@ -54,6 +57,7 @@ class RenderOptions:
     scene: SceneSettings = field(default_factory=SceneSettings)
     render: RenderSettings = field(default_factory=RenderSettings)
     output: OutputSettings = field(default_factory=OutputSettings)
+    provenance: ProvenanceSettings = field(default_factory=ProvenanceSettings)
 
     def __post_init__(self) -> None:
         for name, section in SECTIONS.items():
@@ -61,6 +65,13 @@ class RenderOptions:
                 raise InputError(
                     f"options: {name} must be a {section.__name__}, got {type(getattr(self, name)).__name__}"
                 )
+        # --commercial-only first (its message, not --allow-noncommercial's advice to pass it).
+        check_commercial_only(
+            self.provenance,
+            depth_model=self.depth.depth_model,
+            fill_models=used_fill_models(self.scene),
+            allow_noncommercial=self.depth.allow_noncommercial,
+        )
         # One --allow-noncommercial for every model a render runs (depth and fill models).
         check_fill_licences(self.scene, allow_noncommercial=self.depth.allow_noncommercial)
         size = self.shot.size_px  # None for --size source: checked once the photo is known
@@ -118,8 +129,9 @@ class RenderOptions:
                     if isinstance(values.get(f.name), list):
                         values[f.name] = tuple(values[f.name])
                 sections[name] = section(**values)
-        except TypeError as exc:
-            raise RecipeError(f"recipe options do not match this stillcam version ({exc})") from None
+        except TypeError as exc:  # an unknown field, named on one line (a newline as \n)
+            reason = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(exc))
+            raise RecipeError(f"recipe options do not match this stillcam version ({reason})") from None
         return cls(**sections)
 
 

@@ -36,6 +36,7 @@ from .camera.plan import (
     with_lens,
 )
 from .camera.shot import Shot
+from .camera.upscale import shot_upscale
 from .depth.convert import DepthMap, depth_map_of_file
 from .depth.estimate import (
     depth_map_of,
@@ -54,8 +55,16 @@ from .io.image import Picture, check_image_file, load_image
 from .options import RenderOptions
 from .output.frames import ShotOutput
 from .output.passes import open_pass_sinks, pass_target
+from .output.provenance import (
+    ContentCredential,
+    SignedSink,
+    Signing,
+    check_recipe_models,
+    check_signable,
+    model_records,
+)
 from .output.recipe import Recipe, output_record, read_recipe, write_recipe
-from .output.sinks import check_output, check_target, open_sink
+from .output.sinks import SinkOpener, check_output, check_target, open_sink
 from .output.targets import OutputTarget, check_distinct, check_recipe_path, parse_output
 from .render.frame import Renderer
 from .render.registry import get_renderer, renderer_name
@@ -166,7 +175,8 @@ def plan_cameras(
     already (it reads the camera file); default: made here. With ``--framing inside`` every
     path the guard samples is zoomed to stay inside the photo (``camera.framing``), so the
     guard checks the zoomed cameras, and ``--safe`` also clamps a move that no zoom up to
-    ``MAX_ZOOM`` keeps inside.
+    ``MAX_ZOOM`` keeps inside. The shot's upscale factor (``camera.upscale``: output pixels
+    per photo pixel at its most magnified frame) goes into the findings, with a warning above 1.
     """
     shot = options.shot
     source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
@@ -186,8 +196,16 @@ def plan_cameras(
         condition=framed.inside if framed else None,
     )
     framing = framed.framing(safety.amount) if framed else None
+    upscale = shot_upscale(source, depth.z, path.cameras, path.first_frame)  # before any rendering
     warnings = safety.warnings + (framing.warnings if framing else ()) + metres_warning(plan, depth)
-    return source, path, replace(safety, warnings=warnings, framing=framing)
+    warnings += upscale.warnings
+    return (
+        source,
+        path,
+        replace(
+            safety, warnings=warnings, framing=framing, upscale=upscale.factor, upscale_frame=upscale.frame
+        ),
+    )
 
 
 def plan_shot(
@@ -234,11 +252,20 @@ def _write_frames(
 
 
 def _open_output(
-    dest: Destination, camera_path: CameraPath, scene: Scene, options: RenderOptions, renderer: Renderer
+    dest: Destination,
+    camera_path: CameraPath,
+    scene: Scene,
+    options: RenderOptions,
+    renderer: Renderer,
+    signed: tuple[ContentCredential, Recipe] | None = None,
+    sink_opener: SinkOpener = open_sink,
 ) -> ShotOutput:
-    """The main sink and the passes, destinations checked; all aborted if one cannot open."""
+    """The main sink and the passes, destinations checked; all aborted if one cannot open.
+    With ``signed`` (``--sign``), the main sink's files are signed when it finishes, before
+    they are published (:class:`~stillcam.output.provenance.SignedSink`). ``sink_opener``
+    opens the main sink (:func:`~stillcam.output.sinks.open_sink`'s arguments)."""
     first, target = camera_path.cameras[0], dest.target
-    sink = open_sink(
+    sink = sink_opener(
         target,
         first.width,
         first.height,
@@ -248,6 +275,8 @@ def _open_output(
         options.output,
         overwrite=dest.overwrite,
     )
+    if signed is not None:
+        sink = SignedSink(sink, *signed, overwrite=dest.overwrite)
     try:
         passes = open_pass_sinks(
             target, options.output.passes, camera_path.first_frame, len(camera_path), overwrite=dest.overwrite
@@ -280,9 +309,16 @@ def render_shot(
     quiet: bool = True,
     on_frame: Callable[[int, int], None] | None = None,
     renderer: Renderer | None = None,
+    credential: ContentCredential | None = None,
+    models: list[dict[str, Any]] | None = None,
+    sink_opener: SinkOpener = open_sink,
 ) -> Recipe:
     """Render the shot to ``dest`` (video or frame sequence), its recipe beside it, then the
     exports (the scene and camera as ``.glb``, ``.usda``, ``.chan``, ``.json``, ``.ply``).
+
+    The recipe's ``models`` are ``models`` (a re-render's recipe), else made from ``inputs``
+    (:func:`~stillcam.output.provenance.model_records`). With ``credential`` (``--sign``) the
+    output carries a signed C2PA manifest (:mod:`stillcam.output.provenance`).
 
     ``on_frame(done, total)`` is called after each frame is handed to the encoder (progress
     for callers without a terminal, e.g. the web app). Nothing appears under a final name
@@ -299,16 +335,21 @@ def render_shot(
         options = replace(options, render=replace(options.render, renderer=renderer_name(renderer)))
     scene, full_path, safety = plan_shot(picture, depth, options, plan)
     path = frame_range(full_path, options.shot.frame_span)
+    output = output_record(dest.target, path, options.output)
+    if credential is not None:
+        output["content_credentials"] = credential.signing.record()
     recipe = Recipe(
         stillcam_version=__version__,
         inputs=inputs,
         options=options.to_dict(),
         depth_source=depth.source,
         focal={"mm": picture.focal_mm, "source": picture.focal_source},
-        output=output_record(dest.target, path, options.output),
+        output=output,
         safety=safety.to_dict(),
+        models=model_records(inputs, model_dir=options.depth.model_dir) if models is None else models,
     )
-    shot_output = _open_output(dest, path, scene, options, renderer)
+    signed = (credential, recipe) if credential is not None else None
+    shot_output = _open_output(dest, path, scene, options, renderer, signed, sink_opener)
     try:  # published with the frames (ShotOutput.commit)
         shot_output.stage_file(dest.target.recipe_path, lambda file: write_recipe(file, recipe))
     except BaseException:
@@ -332,10 +373,16 @@ def render(
     exports: Sequence[str | Path] = (),
     on_frame: Callable[[int, int], None] | None = None,
     renderer: Renderer | None = None,
+    sign: Signing | None = None,
+    sink_opener: SinkOpener = open_sink,
 ) -> Recipe:
     """One call: render ``photo`` with its ``depth`` file (None: estimated by the
     ``--depth-model``) to ``output``; returns the recipe. ``renderer``: draw the frames with
     this one instead of the backend ``options.render.renderer`` names (:func:`render_with`).
+    ``sink_opener``: opens the output's sink instead of :func:`~stillcam.output.sinks.open_sink`
+    (same arguments; :mod:`stillcam.batch.chunks` stores a chunk's frames raw).
+    ``sign``: embed C2PA content credentials signed with this identity
+    (:func:`~stillcam.output.provenance.load_signing`; MP4, MOV and PNG outputs).
 
     ``output`` is ``shot.mp4``/``shot.mov``/``shot.mkv``, ``shot.####.png`` or
     ``shot.####.exr`` (numbered frames from 1001); its recipe is written beside it
@@ -347,6 +394,8 @@ def render(
     options = options or RenderOptions()
     inputs = {"photo": photo, "--depth file": depth}
     dest = destination(output, options, overwrite=overwrite, exports=exports, inputs=inputs)
+    if sign is not None:
+        check_signable(dest.target)
     plan = camera_plan(options, dest)
     camera_file = camera_file_record(options.shot)
     picture, depth_map = load_inputs(photo, depth, options)
@@ -366,6 +415,8 @@ def render(
         quiet=quiet,
         on_frame=on_frame,
         renderer=renderer,
+        credential=ContentCredential(sign, Path(photo).resolve()) if sign is not None else None,
+        sink_opener=sink_opener,
     )
 
 
@@ -421,13 +472,18 @@ def demo(
     overwrite: bool = False,
     quiet: bool = True,
     exports: Sequence[str | Path] = (),
+    sign: Signing | None = None,
 ) -> Recipe:
-    """Render the bundled example (no files, no network, no model) to ``output``."""
+    """Render the bundled example (no files, no network, no model) to ``output``; ``sign``:
+    as for :func:`render` (the manifest says the example was made by an algorithm)."""
     options = options or RenderOptions()
     dest = destination(output, options, overwrite=overwrite, exports=exports)
+    if sign is not None:
+        check_signable(dest.target)
     plan = camera_plan(options, dest)
     picture, depth, inputs = demo_inputs(example_size, options)
-    return render_shot(picture, depth, dest, options, inputs, plan=plan, quiet=quiet)
+    credential = ContentCredential(sign, None) if sign is not None else None
+    return render_shot(picture, depth, dest, options, inputs, plan=plan, quiet=quiet, credential=credential)
 
 
 def _checked_file(record: dict[str, Any], role: str, recipe_dir: Path) -> Path:
@@ -511,16 +567,24 @@ def rerender(
     overwrite: bool = False,
     quiet: bool = True,
     exports: Sequence[str | Path] = (),
+    sign: Signing | None = None,
+    commercial_only: bool = False,
 ) -> Recipe:
-    """Render again exactly what ``recipe_path`` describes, to ``output``.
+    """Render again exactly what ``recipe_path`` describes, to ``output``. ``sign``: as for
+    :func:`render` (the frames are the same; the manifest is new). ``commercial_only``: refuse
+    a recipe whose output a non-commercial model touched, before any input is read.
 
     Raises:
         RecipeError: the recipe is unreadable or damaged (one line naming the field), or an
             input is missing or changed.
+        InputError: ``commercial_only`` and a non-commercial model in the recipe.
     """
     recipe_path = Path(recipe_path)
     recipe = read_recipe(recipe_path)
     options = _recipe_options(recipe, recipe_path)
+    models = recipe.models or model_records(recipe.inputs, model_dir=options.depth.model_dir)
+    if commercial_only:
+        check_recipe_models(models, str(recipe_path))
     inputs = dict(recipe.inputs)
     if "path" in inputs and "camera_file" not in inputs:  # recipes before the field's rename
         inputs["camera_file"] = inputs.pop("path")
@@ -534,10 +598,23 @@ def rerender(
             path = Path(record["path"])
             read[role] = path if path.is_absolute() else recipe_path.parent / path
     dest = destination(output, options, overwrite=overwrite, exports=exports, inputs=read)
+    if sign is not None:
+        check_signable(dest.target)
     plan = camera_plan(options, dest)
+    credential = ContentCredential(sign, read.get("photo")) if sign is not None else None
     with pinned_fill_models(inputs.get("fill_models")):  # the recipe's fill models: from the cache
         picture, depth = _recipe_inputs(recipe, recipe_path.parent, options)
-        return render_shot(picture, depth, dest, options, inputs, plan=plan, quiet=quiet)
+        return render_shot(
+            picture,
+            depth,
+            dest,
+            options,
+            inputs,
+            plan=plan,
+            quiet=quiet,
+            credential=credential,
+            models=models,
+        )
 
 
 def render_with(

@@ -56,6 +56,10 @@ class Safety:
         warnings: one line each, for the user.
         framing: with ``--framing inside``, the zoom that keeps every frame inside the photo
             (the frames checked are the zoomed ones); None with ``--framing free``.
+        upscale: output pixels per photo pixel at the shot's most magnified frame
+            (:func:`stillcam.camera.upscale.shot_upscale`; above 1 the photo is upscaled), or
+            None where not measured.
+        upscale_frame: that frame's number, or None.
     """
 
     amount: float
@@ -64,6 +68,8 @@ class Safety:
     collision_frame: int | None
     warnings: tuple[str, ...] = ()
     framing: Framing | None = None
+    upscale: float | None = None
+    upscale_frame: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         record: dict[str, object] = {
@@ -75,6 +81,9 @@ class Safety:
         }
         if self.framing is not None:
             record["framing"] = self.framing.to_dict()
+        if self.upscale is not None:
+            record["upscale"] = round(self.upscale, 6)
+            record["upscale_frame"] = self.upscale_frame
         return record
 
 

@@ -1,4 +1,4 @@
-"""Chunked shots without Ray (issue #16): frames rendered in chunks into lossless PNG
+"""Chunked shots without Ray (issue #16): frames rendered in chunks into raw (lossless)
 intermediates, then joined by one encode, give the same files as one ``stillcam render``."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 from helpers import tiny_shot_inputs
 from stillcam.batch.chunks import (
     FRAMES,
+    RAW_SUFFIX,
     RECORD,
     ReplayRenderer,
     check_shot,
@@ -149,6 +150,11 @@ def test_a_chunk_rendered_twice_has_the_same_files_and_is_reused_when_asked(tmp_
     assert kept.reused and kept.frames == 8 and kept.renderer == first.renderer and _files(folder) == before
     record = json.loads((folder / RECORD).read_text())
     assert (record["first"], record["last"], len(record["files"])) == (1009, 1016, 8)
+    stored = np.load(folder / record["files"][0])  # the display pixels, raw
+    assert record["files"][0] == "frame.000001009.npy" and (stored.shape, stored.dtype) == (
+        (36, 64, 3),
+        np.uint8,
+    )
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no partial left
     other = replace(job, options=_options(seconds=3.0))  # other options: not this job's chunk
     redone = render_chunk(other, 1009, 1016, folder, reuse=True)
@@ -166,7 +172,7 @@ def test_encode_refuses_missing_incomplete_foreign_or_unordered_chunks(tmp_path)
         chunk_frames(job, folders[::-1])
     with pytest.raises(OutputError, match="other inputs or options"):
         chunk_frames(replace(job, options=_options(seconds=1.0, crf=20)), folders)
-    next(folders[1].glob("frame.*.png")).unlink()
+    next(folders[1].glob("frame.*.npy")).unlink()
     with pytest.raises(OutputError, match="incomplete"):
         chunk_frames(job, folders)
     failed = encode_chunks(job, [folders[0], scratch / "missing"])
@@ -192,10 +198,15 @@ def test_only_outputs_of_display_pixels_are_chunked(tmp_path):
     assert "--pass" in (reason("s.mp4", passes=("depth",)) or "")
 
 
-def test_the_replay_renderer_hands_over_stored_pixels(tmp_path):
+@pytest.mark.parametrize("stored", ["raw", "png"])  # png: chunks an earlier stillcam stored
+def test_the_replay_renderer_hands_over_stored_pixels(tmp_path, stored):
     pixels = np.arange(6 * 4 * 3, dtype=np.uint16).reshape(6, 4, 3) * 1000
     file = tmp_path / FRAMES.replace("#########", "000001001")
-    cv2.imwrite(str(file), pixels[..., ::-1])
+    if stored == "raw":
+        file = file.with_suffix(RAW_SUFFIX)
+        np.save(file, pixels)
+    else:
+        cv2.imwrite(str(file), pixels[..., ::-1])
     replay = ReplayRenderer([file])
     assert isinstance(replay, DisplayRenderer)
     out = np.zeros_like(pixels)

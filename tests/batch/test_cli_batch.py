@@ -251,7 +251,23 @@ def test_workers_on_ray_bound_the_tasks_in_flight():
     pytest.importorskip("ray")
     from stillcam.cli import _batch_backend
 
-    backend = _batch_backend(argparse.Namespace(cluster="ray", workers=3))
+    backend = _batch_backend(argparse.Namespace(cluster="ray", workers=3, chunk_frames=None))
     assert type(backend).__name__ == "RayBackend" and backend.max_in_flight == 3 and backend.address is None
-    remote = _batch_backend(argparse.Namespace(cluster="ray://head:10001", workers=None))
-    assert remote.address == "ray://head:10001" and remote.max_in_flight is None
+    remote = _batch_backend(argparse.Namespace(cluster="ray://head:10001", workers=None, chunk_frames=120))
+    assert (
+        remote.address == "ray://head:10001" and remote.max_in_flight is None and remote.chunk_frames == 120
+    )
+
+
+def test_chunk_frames_is_checked_and_needs_the_cluster(tmp_path, stills, write_yaml, capsys):
+    from stillcam.batch.chunks import CHUNK_FRAMES
+    from stillcam.cli import DEFAULT_CHUNK_FRAMES
+
+    assert DEFAULT_CHUNK_FRAMES == CHUNK_FRAMES
+    path = write_yaml(tmp_path / "shots.yaml", [{"name": "A", "photo": "in/a.png"}])
+    out = str(tmp_path / "out")
+    code, err = _run(["batch", str(path), "-o", out, "--cluster", "ray", "--chunk-frames", "0"], capsys)
+    assert code == 2 and "--chunk-frames" in err and len(err.strip().splitlines()) == 1
+    code, err = _run(["batch", str(path), "-o", out, "--chunk-frames", "96"], capsys)
+    assert code == 2 and "give it with --cluster" in err
+    assert not (tmp_path / "out").exists()

@@ -47,6 +47,7 @@ import importlib.util
 import os
 import re
 import shutil
+import tempfile
 import urllib.parse
 import urllib.request
 import zipfile
@@ -58,12 +59,13 @@ from typing import Any, Protocol
 
 from ..camera.path import frame_count
 from ..depth.estimate import cache_dir
-from ..errors import ImageError, InputError, OutputError, missing_extra
+from ..errors import ImageError, InputError, OutputError, StillcamError, missing_extra
 from ..io.files import make_partial, publish, write_text_atomic
 from ..io.structured import MiB, read_bytes_bounded
 from ..options import SECTIONS
 from ..output.targets import parse_output
-from .jobs import ShotJob
+from . import storage
+from .jobs import ShotJob, staged
 
 #: The timeline of a batch's renders, in its output folder.
 TIMELINE_NAME = "batch.otio"
@@ -608,6 +610,42 @@ def timeline_of_results(
     return path
 
 
+def write_batch_timeline(
+    jobs: Sequence[ShotJob],
+    results: Iterable[Outcome] | Mapping[str, Outcome],
+    out_dir: Path | storage.Remote,
+) -> str:
+    """:func:`timeline_of_results` into ``out_dir/batch.otio``; returns where it is. On storage
+    (``-o URL``) it is written in a local folder beside the rendered shots' recipes (fetched:
+    they give each clip's timing), then uploaded (:func:`~.storage.write_bytes`); its media URLs
+    are relative to ``out_dir``, as they are in a folder.
+
+    Raises:
+        OutputError: the file cannot be written.
+        MissingExtraError: opentimelineio is not installed (extra ``editorial``).
+    """
+    if not isinstance(out_dir, storage.Remote):
+        return str(timeline_of_results(jobs, results, out_dir / TIMELINE_NAME))
+    by_name = dict(results) if isinstance(results, Mapping) else {r.name: r for r in results}
+    target = out_dir.child(TIMELINE_NAME)
+    with tempfile.TemporaryDirectory(prefix="stillcam-timeline-") as folder:
+        base = Path(folder)
+        local_jobs = [staged(job, base) for job in jobs]
+        for job, local in zip(jobs, local_jobs, strict=True):
+            result = by_name.get(job.name)
+            if result is None or result.status not in _RENDERED or job.store is None:
+                continue
+            try:
+                data = storage.read_bytes(job.remote(job.recipe), max_bytes=16 * MiB, what="recipe")
+            except StillcamError:  # its timing then comes from the manifest and the options
+                continue
+            local.recipe.parent.mkdir(parents=True, exist_ok=True)
+            local.recipe.write_bytes(data)
+        path = timeline_of_results(local_jobs, by_name, base / TIMELINE_NAME, name=out_dir.name or None)
+        storage.write_bytes(target, path.read_bytes(), "editorial timeline")
+    return target.url
+
+
 __all__ = [
     "ADAPTERS",
     "Outcome",
@@ -619,4 +657,5 @@ __all__ = [
     "shots_from_timeline",
     "timeline_of_results",
     "timeline_rows",
+    "write_batch_timeline",
 ]

@@ -19,9 +19,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from ..depth.estimate import CACHE_ENV, cache_dir
 from ..io.limits import available_memory
 from .jobs import ShotJob, ShotResult, run_shot
 from .run import StopBatch
+from .storage import Remote, image_size
 
 #: Memory of a worker before its shot: the interpreter with stillcam, numpy, numba and the
 #: codecs imported, measured as the peak RSS of a 64x36 render (223 MiB), rounded up.
@@ -42,8 +44,12 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def photo_pixels(photo: Path) -> int:
-    """The photo's pixels from its header (Pillow reads no pixel data), 0 when unreadable."""
+def photo_pixels(photo: Path | Remote) -> int:
+    """The photo's pixels from its header (Pillow reads no pixel data; on storage, its first
+    blocks), 0 when unreadable."""
+    if isinstance(photo, Remote):
+        size = image_size(photo)
+        return 0 if size is None else size[0] * size[1]
     try:
         from PIL import Image
 
@@ -102,10 +108,12 @@ class _ShotName(logging.Filter):
         return True
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, cache: str) -> None:
     """In each worker: Ctrl-C ignored (the driver decides: it ends the workers), warnings as
-    ``stillcam: warning: SHOT: ...`` lines, numba on ``threads`` threads."""
+    ``stillcam: warning: SHOT: ...`` lines, numba on ``threads`` threads, the driver's cache
+    folder ``cache`` (a forkserver started earlier would keep an older environment's)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ[CACHE_ENV] = cache
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("stillcam: warning: %(shot)s: %(message)s"))
     handler.addFilter(_ShotName())
@@ -157,11 +165,12 @@ class LocalBackend:
         size = pool_size(jobs, self.workers)
         self.used_workers = size
         threads = max(1, cpu_count() // size)
+        cache = str(cache_dir().resolve())
         todo = list(reversed(jobs))
         stop: StopBatch | None = None
         while todo:
             pool = ProcessPoolExecutor(
-                size, mp_context=_context(), initializer=_init_worker, initargs=(threads,)
+                size, mp_context=_context(), initializer=_init_worker, initargs=(threads, cache)
             )
             running: dict[Future[ShotResult], ShotJob] = {}
             try:

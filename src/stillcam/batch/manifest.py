@@ -1,7 +1,8 @@
 """The batch manifest: ``DIR/batch.json`` and ``DIR/batch.csv``, one record per shot (status,
 outputs, recipe, seconds, frames, error, version), the batch's command and settings, and
 totals; both rewritten whole (atomically) after every shot, so a killed batch leaves a
-manifest that says what was done.
+manifest that says what was done. Under ``-o URL`` they are written on the storage, each under
+a temporary name then moved into place (:func:`~.storage.write_bytes`).
 
 Statuses: ``queued`` (not finished yet: the batch is running, or was killed), ``done``,
 ``failed`` (``error`` says why, one line), ``skipped`` (done before: ``--resume``), ``not run``
@@ -21,6 +22,7 @@ from typing import Any, Literal
 
 from .._version import __version__
 from ..io.files import remove_stale_partials, write_text_atomic
+from . import storage
 from .jobs import ShotResult
 
 ManifestStatus = Literal["queued", "done", "failed", "skipped", "not run"]
@@ -75,7 +77,8 @@ class ShotRecord:
     note: str = ""
 
     def finished(self, result: ShotResult) -> ShotRecord:
-        """This record with what rendering it gave."""
+        """This record with what rendering it gave (a backend's ``note`` added to its own)."""
+        added = str(result.extra.get("note") or "")
         return ShotRecord(
             name=self.name,
             status=result.status,
@@ -87,7 +90,7 @@ class ShotRecord:
             seconds=round(result.seconds, 3),
             frames=result.frames,
             error=result.error,
-            note=self.note,
+            note="; ".join(n for n in (self.note, added) if n),
         )
 
 
@@ -183,12 +186,19 @@ def remove_stale(folder: Path) -> None:
         remove_stale_partials(folder / name)
 
 
-def write_manifest(folder: Path, manifest: Manifest) -> None:
-    """Write ``folder/batch.json`` and ``folder/batch.csv``, each atomically."""
-    write_text_atomic(folder / JSON_NAME, manifest_json(manifest), "the batch manifest")
-    write_text_atomic(folder / CSV_NAME, manifest_csv(manifest), "the batch manifest")
+def write_manifest(folder: Path | storage.Remote, manifest: Manifest) -> None:
+    """Write ``folder/batch.json`` and ``folder/batch.csv`` (here or on storage), each atomically."""
+    for name, text in ((JSON_NAME, manifest_json(manifest)), (CSV_NAME, manifest_csv(manifest))):
+        if isinstance(folder, storage.Remote):
+            storage.write_bytes(folder.child(name), text.encode("utf-8"), "the batch manifest")
+        else:
+            write_text_atomic(folder / name, text, "the batch manifest")
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """``folder/batch.json`` parsed (for tools and tests; the batch itself never reads it)."""
+def read_manifest(folder: Path | storage.Remote) -> dict[str, Any]:
+    """``folder/batch.json`` parsed, here or on storage (for tools and tests; the batch itself
+    never reads it)."""
+    if isinstance(folder, storage.Remote):
+        data = storage.read_bytes(folder.child(JSON_NAME), max_bytes=1 << 30, what="manifest")
+        return json.loads(data.decode("utf-8"))
     return json.loads((folder / JSON_NAME).read_text(encoding="utf-8"))

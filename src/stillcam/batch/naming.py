@@ -7,6 +7,9 @@ name), ``{version}`` (an integer: ``{version:03d}`` gives ``002``) and ``{seq}``
 starts at its ``version`` (1 unless given) and, when that version's output, its recipe or one of
 its exports exists, takes the next free one, unless ``--overwrite`` (replace it) or
 ``--resume`` finds that version done with the same recipe (the shot is skipped).
+
+Under ``-o URL`` (:mod:`.storage`) the same choice is made against what is on the storage: a
+job's output names are then relative to it (:attr:`~.jobs.ShotJob.store`).
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from typing import Any
 
 from ..errors import InputError, StillcamError
 from ..io.hashing import sha256_file
-from ..output.recipe import read_recipe
+from ..output.recipe import MAX_RECIPE_BYTES, Recipe, read_recipe, recipe_from_dict
 from ..output.targets import parse_output
-from .jobs import ShotJob
+from . import storage
+from .jobs import ShotJob, localized
 from .shotlist import MAX_VERSION, ShotSpec
 
 #: The fields a template may use.
@@ -73,25 +77,40 @@ def format_name(template: str, *, shot: str, version: int, seq: str | None) -> s
     return template.format(shot=shot, version=version, seq=seq)
 
 
-def job_at(spec: ShotSpec, out_dir: Path, version: int) -> ShotJob:
-    """The :class:`ShotJob` of ``spec`` at ``version``, its outputs under ``out_dir``.
+def _under_store(name: str, template: str) -> Path:
+    """A name under ``-o URL``: relative, inside it."""
+    path = Path(name)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise InputError(f"template {template!r} gives {name!r}; under -o URL a name stays inside it")
+    return path
+
+
+def job_at(spec: ShotSpec, out_dir: Path | storage.Remote, version: int) -> ShotJob:
+    """The :class:`ShotJob` of ``spec`` at ``version``, its outputs under ``out_dir`` (a folder,
+    or a folder on storage: the job's ``store``, its names relative to it).
 
     Raises:
         InputError: a bad template, or an output name that is no output (its extension).
     """
     names = {"shot": spec.name, "version": version, "seq": spec.seq}
-    output = out_dir / format_name(spec.output, **names)
-    parse_output(output)
-    exports = tuple(out_dir / format_name(e, **names) for e in spec.exports)
+    store = out_dir if isinstance(out_dir, storage.Remote) else None
+    templates = (spec.output, *spec.exports)
+    if store is None:
+        paths = [out_dir / format_name(t, **names) for t in templates]  # type: ignore[operator]
+    else:
+        paths = [_under_store(format_name(t, **names), t) for t in templates]
+    parse_output(paths[0])
     return ShotJob(
         name=spec.name,
         photo=spec.photo,
         depth=spec.depth,
         options=spec.options,
-        output=output,
-        exports=exports,
+        output=paths[0],
+        exports=tuple(paths[1:]),
         version=version,
         where=spec.where,
+        store=store,
+        shot_file=spec.shot_file,
     )
 
 
@@ -105,11 +124,38 @@ def claim_keys(job: ShotJob) -> list[str]:
         else job.output
     )
     paths = [main, job.recipe, *job.exports]
+    if job.store is not None:
+        return [job.remote(p).url for p in paths]
     return [os.path.normcase(os.path.abspath(p)) for p in paths]
+
+
+def _remote_frames(job: ShotJob) -> list[str]:
+    """The names of the files on ``job.store`` under the names of its sequence's frames."""
+    target = parse_output(job.output)
+    regex = target.frame_regex()
+    return [n for n in storage.names_in(job.remote(target.path.parent)) if regex.fullmatch(n)]
+
+
+def _occupied_remote(job: ShotJob) -> str | None:
+    """:func:`occupied` for a job whose outputs are on storage."""
+    target = parse_output(job.output)
+    if target.kind == "sequence":
+        frames = _remote_frames(job)
+        if frames:
+            return f"{job.remote(target.path.parent).child(frames[0])} exists"
+        paths = [job.recipe, *job.exports]
+    else:
+        paths = [job.output, job.recipe, *job.exports]
+    for path in paths:
+        if storage.exists(job.remote(path)):
+            return f"{job.remote(path)} exists"
+    return None
 
 
 def occupied(job: ShotJob) -> str | None:
     """What of ``job``'s outputs exists already (``renders/A_v001.mp4 exists``), or None."""
+    if job.store is not None:
+        return _occupied_remote(job)
     target = parse_output(job.output)
     if target.kind == "sequence":
         frames = target.existing_frames()
@@ -128,31 +174,61 @@ def _json(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+def read_job_recipe(job: ShotJob) -> Recipe:
+    """``job``'s recipe, on its ``store`` or here.
+
+    Raises:
+        StillcamError: missing, unreadable or not a recipe (one line).
+    """
+    if job.store is None:
+        return read_recipe(job.recipe)
+    where = job.remote(job.recipe)
+    data = storage.read_bytes(where, max_bytes=MAX_RECIPE_BYTES, what="recipe")
+    try:
+        return recipe_from_dict(json.loads(data), where.url)
+    except ValueError as exc:
+        raise InputError(f"{where}: not a recipe ({exc})") from None
+
+
+def _outputs_complete(job: ShotJob, frames: Any) -> bool:
+    """Whether ``job``'s output (``frames`` of a sequence) and its exports are all there."""
+    target = parse_output(job.output)
+    if job.store is not None:
+        if target.kind == "sequence":
+            if len(_remote_frames(job)) != frames:
+                return False
+        elif not storage.is_file(job.remote(job.output)):
+            return False
+        return all(storage.is_file(job.remote(e)) for e in job.exports)
+    if target.kind == "sequence":
+        if len(target.existing_frames()) != frames:
+            return False
+    elif not job.output.is_file():
+        return False
+    return all(e.is_file() for e in job.exports)
+
+
 def recipe_matches(job: ShotJob) -> bool:
     """Whether ``job``'s outputs are complete and its recipe records this job: the same options
     (``job.options.to_dict()``), the same photo and depth file (path and content), every export
-    present. What cannot be read does not match."""
+    present. What cannot be read does not match. Inputs on storage are compared as the render
+    saw them: their copies in this machine's cache (:func:`~.jobs.localized`)."""
     try:
-        recipe = read_recipe(job.recipe)
+        recipe = read_job_recipe(job)
+        job = localized(job)
     except StillcamError:
         return False
     if recipe.options != _json(job.options.to_dict()):
         return False
     photo, depth = recipe.inputs.get("photo") or {}, recipe.inputs.get("depth") or {}
-    if not _same_file(photo, job.photo):
+    if not _same_file(photo, job.photo):  # type: ignore[arg-type]
         return False
     if job.depth is None:
         if "path" in depth:
             return False
-    elif not _same_file(depth, job.depth):
+    elif not _same_file(depth, job.depth):  # type: ignore[arg-type]
         return False
-    target = parse_output(job.output)
-    if target.kind == "sequence":
-        if len(target.existing_frames()) != recipe.output.get("frames"):
-            return False
-    elif not job.output.is_file():
-        return False
-    return all(e.is_file() for e in job.exports)
+    return _outputs_complete(job, recipe.output.get("frames"))
 
 
 def _same_file(record: Mapping[str, Any], path: Path) -> bool:
@@ -181,7 +257,12 @@ class Naming:
 
 
 def choose_version(
-    spec: ShotSpec, out_dir: Path, *, overwrite: bool, resume: bool, claimed: Mapping[str, str]
+    spec: ShotSpec,
+    out_dir: Path | storage.Remote,
+    *,
+    overwrite: bool,
+    resume: bool,
+    claimed: Mapping[str, str],
 ) -> Naming:
     """The version ``spec`` renders at: the first from ``spec.version`` up whose outputs are
     free; with ``resume``, one done before with the same recipe (skipped); with ``overwrite``,

@@ -13,7 +13,9 @@ Per shot (:class:`RayBackend`):
   on shared storage; the driver's cache folder is passed to every task).
 
 Frames and files move by path on storage every node sees at the same path (the photos, the
-outputs, ``scratch``, the depth cache); only small records go through Ray's object store. Each
+outputs, ``scratch``, the depth cache), or by URL (:mod:`.storage`: inputs fetched into each
+node's cache, outputs under ``-o URL`` rendered whole into the task's own staging folder and
+uploaded); only small records go through Ray's object store. Each
 task declares ``num_cpus`` and ``memory`` (:func:`shot_memory`, from the photo's and the
 frame's size) and is retried (``max_retries``) when its worker or node dies: every task writes
 under temporary names and renames, so a retried task rewrites the same files. At most
@@ -51,6 +53,7 @@ from .chunks import (
     unchunkable,
 )
 from .jobs import ShotJob, ShotResult, run_shot
+from .storage import Remote, fetch, image_size
 
 _LOG = logging.getLogger("stillcam")
 
@@ -97,8 +100,14 @@ def shot_memory(job: ShotJob) -> int:
     plus the photo's pixels and the frame's samples (``--supersample`` squared) at the rates
     measured for a whole render."""
     try:
-        with open_header(Path(job.photo)) as header:
-            photo_w, photo_h = header.size
+        if isinstance(job.photo, Remote):  # its header, read from the storage
+            size = image_size(job.photo)
+            if size is None:
+                raise FileNotFoundError(job.photo.url)
+            photo_w, photo_h = size
+        else:
+            with open_header(Path(job.photo)) as header:
+                photo_w, photo_h = header.size
     except Exception:  # unreadable here: the task says why
         photo_w, photo_h = DEFAULT_PHOTO_PIXELS, 1
     size = job.options.shot.size_px
@@ -135,12 +144,14 @@ class DepthEstimator:
     def __init__(self) -> None:
         self.estimated: list[str] = []
 
-    def estimate(self, photo: str, options: RenderOptions) -> dict[str, Any]:
-        """Estimate (or find cached) the depth of ``photo`` with ``options.depth``'s model;
-        returns ``{"cache": file, "sha256": ...}``, or ``{"error": one line}``."""
+    def estimate(self, photo: str | Remote, options: RenderOptions) -> dict[str, Any]:
+        """Estimate (or find cached) the depth of ``photo`` (a path, or a file on storage:
+        fetched first) with ``options.depth``'s model; returns ``{"cache": file, "sha256": ...}``,
+        or ``{"error": one line}``."""
         settings = options.depth
         try:
-            picture = with_lens(load_image(photo), options.shot)
+            local = fetch(photo, "photo") if isinstance(photo, Remote) else photo
+            picture = with_lens(load_image(local), options.shot)
             estimate = estimate_depth(
                 picture,
                 settings.depth_model,
@@ -150,7 +161,7 @@ class DepthEstimator:
             )
         except StillcamError as exc:
             return {"error": str(exc)}
-        self.estimated.append(photo)
+        self.estimated.append(str(photo))
         return {"cache": str(estimate.cache_file), "sha256": estimate.sha256}
 
     def estimates(self) -> list[str]:
@@ -200,7 +211,8 @@ def shot_task(job: ShotJob, overwrite: bool, depth: dict[str, Any] | None, owner
     error = _depth_error(depth)
     if error is not None:
         return ShotResult(job.name, "failed", error=error)
-    _claim(job, owner)
+    if job.store is None:  # (outputs on storage are staged in this task's own folder)
+        _claim(job, owner)
     with owned_by(owner):
         result = run_shot(job, overwrite=overwrite)
     return replace(result, extra={**result.extra, "nodes": [_node()]})
@@ -333,6 +345,8 @@ class _Run:
         self.encode = ray.remote(encode_task)
         self.depths: dict[str, Any] = {}
         self.started: dict[str, float] = {}
+        #: Notes for the manifest, by shot (a long shot on storage rendered whole).
+        self.notes: dict[str, str] = {}
         self.turn = 0
         #: This run's name: with a shot's name, the owner tag of its output's partials.
         self.run_id = os.urandom(6).hex()
@@ -371,7 +385,8 @@ class _Run:
         """(the depth record's ref, whether it was submitted just now) for a shot without a
         depth file; one estimate per photo and model settings."""
         depth, shot = job.options.depth, job.options.shot
-        parts = [str(Path(job.photo).resolve()), depth.depth_model, depth.model_dir, depth.upsample]
+        where = str(job.photo) if isinstance(job.photo, Remote) else str(Path(job.photo).resolve())
+        parts = [where, depth.depth_model, depth.model_dir, depth.upsample]
         parts += [depth.allow_noncommercial, shot.focal_mm, shot.fov]
         key = hashlib.sha256(repr(parts).encode()).hexdigest()
         if key in self.depths:
@@ -379,7 +394,8 @@ class _Run:
         estimators = self._estimators()
         actor = estimators[self.turn % len(estimators)]
         self.turn += 1
-        self.depths[key] = actor.estimate.remote(str(job.photo), job.options)
+        photo = job.photo if isinstance(job.photo, Remote) else str(job.photo)
+        self.depths[key] = actor.estimate.remote(photo, job.options)
         return self.depths[key], True
 
     def tasks(self, job: ShotJob, first: int, count: int) -> Iterator[tuple[Any, bool]]:
@@ -393,6 +409,8 @@ class _Run:
                 yield depth, False
         size = self.backend.chunk_frames
         if count <= size or unchunkable(job) is not None:
+            if job.store is not None and count > size:
+                self.notes[job.name] = f"rendered whole, not in chunks: {unchunkable(job)}"
             options = self.resources(job).options(retries, self.env)
             owner = task_owner(self.run_id, job)
             yield self.shot.options(**options).remote(job, self.overwrite, depth, owner), True
@@ -419,7 +437,10 @@ class _Run:
             text = f"{type(cause).__name__}: {cause}" if cause is not None else f"{type(exc).__name__}: {exc}"
             result = ShotResult(task.job.name, "failed", error="ray: " + one_line(text, 300))
         wall = time.perf_counter() - task.started
-        return replace(result, extra={**result.extra, "wall_seconds": wall})
+        extra = {**result.extra, "wall_seconds": wall}
+        if task.job.name in self.notes:
+            extra["note"] = self.notes[task.job.name]
+        return replace(result, extra=extra)
 
     def queue(
         self, jobs: Sequence[ShotJob], on_result: Callable[[ShotResult], None]

@@ -3,13 +3,17 @@
 
 A backend (the local process pool in :mod:`stillcam.batch.local`, Ray in
 :mod:`stillcam.batch.ray_backend`) only renders; the driver, in this process, decides names and
-versions, records every result and writes ``batch.json``/``batch.csv`` after each shot.
+versions, records every result and writes ``batch.json``/``batch.csv`` after each shot. The
+output folder may be a URL on storage (:mod:`.storage`): the names, versions and manifest are
+then decided and written there.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -20,12 +24,12 @@ from typing import Any, Protocol
 from ..camera.plan import plan_timing
 from ..errors import InputError, StillcamError
 from ..export import EXPORT_FORMATS
-from ..output.recipe import read_recipe
 from ..output.targets import parse_output
 from ..pipeline import Destination, camera_plan, destination
-from .jobs import ShotJob, ShotResult
-from .manifest import Manifest, ShotRecord, remove_stale, totals, write_manifest
-from .naming import choose_version, claim_keys
+from . import storage
+from .jobs import ShotJob, ShotResult, local_inputs, with_local_shot_file
+from .manifest import JSON_NAME, Manifest, ShotRecord, remove_stale, totals, write_manifest
+from .naming import choose_version, claim_keys, read_job_recipe
 from .shotlist import ShotListErrors, check_shots, cli_level, read_raw
 
 
@@ -46,6 +50,11 @@ class Backend(Protocol):
     ) -> None:
         """Render ``jobs``, calling ``on_result`` for each as it finishes."""
         ...
+
+
+#: Under ``-o URL``, the manifest is uploaded at most this often while shots finish (each
+#: upload is the whole manifest, ~0.65 kB a shot), and always when the batch starts and ends.
+STORAGE_MANIFEST_INTERVAL_S = 5.0
 
 
 class StopBatch(Exception):
@@ -73,10 +82,11 @@ class PlannedShot:
 
 @dataclass(frozen=True)
 class BatchPlan:
-    """A shot list checked whole: every shot's job, in the list's order."""
+    """A shot list checked whole: every shot's job, in the list's order; ``out_dir`` is a folder
+    of this machine or on storage (``-o URL``)."""
 
     label: str
-    out_dir: Path
+    out_dir: Path | storage.Remote
     shots: tuple[PlannedShot, ...]
 
     @property
@@ -113,17 +123,22 @@ def check_job(job: ShotJob, *, overwrite: bool) -> int:
     folders do not exist yet) and its camera and output options
     (:func:`~stillcam.pipeline.camera_plan`). Returns its frame count.
 
+    Outputs on storage (``job.store``): only their names (the storage was asked in
+    :func:`~.naming.choose_version`); a shot file on storage is fetched to be read.
+
     Raises:
         StillcamError: the first problem.
     """
-    folders = dict.fromkeys([job.output.parent, *(e.parent for e in job.exports)])
+    job = with_local_shot_file(job)
+    paths = (job.output, *job.exports) if job.store is None else ()  # on storage: no folders here
+    folders = dict.fromkeys(p.parent for p in paths)
     for folder in folders:
         if problem := folder_problem(folder):
             raise InputError(problem)
-    if all(f.is_dir() for f in folders):
-        inputs = {"photo": job.photo, "--depth file": job.depth}
+    if job.store is None and all(f.is_dir() for f in folders):
+        inputs = local_inputs(job)
         dest = destination(job.output, job.options, overwrite=overwrite, exports=job.exports, inputs=inputs)
-    else:  # made when the batch starts: nothing there can be in the way
+    else:  # made when the batch starts, or on storage: nothing here can be in the way
         for export in job.exports:
             if export.suffix.lower() not in EXPORT_FORMATS:
                 raise InputError(
@@ -148,7 +163,8 @@ def plan_batch(
 
     Args:
         shot_list: the YAML, JSON or CSV list (:mod:`.shotlist`).
-        out_dir: ``-o DIR``: output templates are relative to it.
+        out_dir: ``-o DIR``: output templates are relative to it; a URL (``s3://bucket/renders``):
+            a folder on storage (:mod:`.storage`).
         cli: the command line's defaults (option fields, ``output``, ``exports``); they
             override the list's ``defaults:``, a shot's own fields override them.
         overwrite: replace existing versions instead of taking the next free one.
@@ -157,13 +173,23 @@ def plan_batch(
 
     Raises:
         ShotListErrors: every problem of the list, each located, one line each.
-        InputError: the list as a whole cannot be read.
+        InputError: the list as a whole cannot be read, or ``-o URL`` names storage that
+            cannot be used (an unknown protocol, its package not installed: with the hint).
     """
-    out = Path(out_dir).absolute()  # workers need not share this process's working folder
+    out: Path | storage.Remote
+    if storage.is_url(out_dir):
+        try:
+            out = storage.remote(str(out_dir))
+        except InputError as exc:
+            raise InputError(f"-o {exc}") from None
+        problem = storage.folder_problem(out)
+    else:
+        out = Path(out_dir).absolute()  # workers need not share this process's working folder
+        problem = folder_problem(Path(out_dir))
     raw = read_raw(shot_list)
     checked = check_shots(raw, cli_level(cli or {}, cwd or Path.cwd()))
     errors = list(checked.errors)
-    if problem := folder_problem(Path(out_dir)):
+    if problem:
         errors.insert(0, f"-o {problem}")
     claimed: dict[str, str] = {}
     shots = []
@@ -182,11 +208,14 @@ def plan_batch(
 
 
 def _recipe_frames(job: ShotJob) -> int:
-    return int(read_recipe(job.recipe).output.get("frames", 0))
+    return int(read_job_recipe(job).output.get("frames", 0))
 
 
 def make_folders(plan: BatchPlan) -> None:
-    """Make ``-o DIR`` and the folders the templates name under it."""
+    """Make ``-o DIR`` and the folders the templates name under it (on storage: made as files
+    are written, where it has folders)."""
+    if isinstance(plan.out_dir, storage.Remote):
+        return
     folders = {plan.out_dir, *(p.parent for s in plan.shots for p in (s.job.output, *s.job.exports))}
     for folder in sorted(folders, key=lambda f: len(f.parts)):
         try:
@@ -214,10 +243,37 @@ def initial_records(plan: BatchPlan) -> list[ShotRecord]:
             note=shot.note,
         )
         if shot.skip:
-            outputs = (str(job.output), *(str(e) for e in job.exports))
-            record = replace(record, outputs=outputs, recipe=str(job.recipe), frames=shot.frames)
+            record = replace(record, outputs=job.outputs, recipe=job.location(job.recipe), frames=shot.frames)
         records.append(record)
     return records
+
+
+class _ManifestWriter:
+    """Writes the manifest ``make()`` gives into ``folder`` each time it is asked to; on storage
+    at most every :data:`STORAGE_MANIFEST_INTERVAL_S` (``now``: whatever the time)."""
+
+    def __init__(self, folder: Path | storage.Remote, make: Callable[[], Manifest]) -> None:
+        self.folder = folder
+        self.make = make
+        self.interval = STORAGE_MANIFEST_INTERVAL_S if isinstance(folder, storage.Remote) else 0.0
+        self.written = -math.inf
+        self.held = False
+
+    def write(self, *, now: bool = False) -> None:
+        if now or time.monotonic() - self.written >= self.interval:
+            write_manifest(self.folder, self.make())
+            self.written, self.held = time.monotonic(), False
+        else:
+            self.held = True
+
+    def flush(self) -> None:
+        """When interrupted: write what was held back, if anything (an error here is dropped:
+        the interruption is what to report)."""
+        if self.held:
+            try:
+                self.write(now=True)
+            except Exception:
+                pass
 
 
 def run_batch(
@@ -231,12 +287,14 @@ def run_batch(
     on_record: Callable[[ShotRecord], None] | None = None,
 ) -> Manifest:
     """Render ``plan``'s jobs on ``backend`` and keep the manifest in ``plan.out_dir``, written
-    whole after every shot; returns the final manifest (:func:`exit_code` gives the command's
-    status). With ``fail_fast`` the first failure stops the batch: what was not reported is
-    ``not run``. An interruption (Ctrl-C, SIGTERM) leaves the manifest as it was, the
-    unfinished shots ``queued``, and propagates."""
+    whole after every shot (on storage: at most every :data:`STORAGE_MANIFEST_INTERVAL_S`);
+    returns the final manifest (:func:`exit_code` gives the command's status). With
+    ``fail_fast`` the first failure stops the batch: what was not reported is ``not run``. An
+    interruption (Ctrl-C, SIGTERM) leaves the manifest as it was (on storage: with the shots
+    finished since its last upload), the unfinished shots ``queued``, and propagates."""
     make_folders(plan)
-    remove_stale(plan.out_dir)
+    if isinstance(plan.out_dir, Path):  # (temporaries on storage cannot be told alive or dead)
+        remove_stale(plan.out_dir)
     records = {r.name: r for r in initial_records(plan)}
     started = _now()
     stopped = False
@@ -244,24 +302,29 @@ def run_batch(
     def manifest() -> Manifest:
         return Manifest(command, dict(settings or {}), tuple(records.values()), started, _now())
 
+    writer = _ManifestWriter(plan.out_dir, manifest)
+
     def on_result(result: ShotResult) -> None:
         nonlocal stopped
         record = records[result.name].finished(result)
         records[result.name] = record
-        write_manifest(plan.out_dir, manifest())
+        writer.write()
         if on_record is not None:
             on_record(record)
         if record.status == "failed" and fail_fast and not stopped:
             stopped = True
             raise StopBatch(result.name)
 
-    write_manifest(plan.out_dir, manifest())
+    writer.write(now=True)
     jobs = plan.jobs
     try:
         if jobs:
             backend.run(jobs, on_result, overwrite=overwrite)
     except StopBatch:
         pass
+    except BaseException:
+        writer.flush()
+        raise
     for name, record in records.items():
         if record.status == "queued":
             if stopped:
@@ -278,11 +341,13 @@ def exit_code(manifest: Manifest) -> int:
     return 0 if all(r.status in ("done", "skipped") for r in manifest.shots) else 1
 
 
-def summary(manifest: Manifest, folder: Path) -> str:
-    """The batch's last line: shots per status, and where the manifest is."""
+def summary(manifest: Manifest, folder: str | Path | storage.Remote) -> str:
+    """The batch's last line: shots per status, and where the manifest is (``folder`` as the
+    command line gave it)."""
     count = totals(manifest.shots)
     parts = [f"{count[s]} {s}" for s in ("done", "skipped", "failed", "not run") if count[s] or s == "done"]
-    return f"batch: {', '.join(parts)} of {count['shots']} shots; manifest {folder / 'batch.json'}"
+    where = f"{str(folder).rstrip('/')}/{JSON_NAME}" if storage.is_url(folder) else Path(folder) / JSON_NAME
+    return f"batch: {', '.join(parts)} of {count['shots']} shots; manifest {where}"
 
 
 @contextmanager

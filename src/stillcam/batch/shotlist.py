@@ -23,7 +23,9 @@ the levels below it gave of the other (``move``/``shot_file``, ``duration``/``fr
 the ``set`` below it (move parameters belong to their move).
 
 Paths in the file (photo, depth, shot file, model folders) are relative to the file's
-folder; those on the command line to the working folder; output templates to ``-o DIR``.
+folder; those on the command line to the working folder; output templates to ``-o DIR``. A
+photo, depth file or shot file may be a URL on storage (``s3://bucket/a.jpg``, :mod:`.storage`):
+checked to exist here, fetched by the process that renders it.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from ..camera.shot import MAX_FRAMES
 from ..errors import InputError, StillcamError
 from ..io.structured import MiB, read_bytes_bounded, read_structured, schema_message
 from ..options import SECTIONS, RenderOptions
+from . import storage
 
 #: The most shots one list may hold.
 MAX_SHOTS = 100_000
@@ -91,24 +94,26 @@ class ShotSpec:
     Attributes:
         name: the shot's name.
         where: where it stands in the list, for messages (``shots.yaml: shots[3] (SH040)``).
-        photo: the still (an absolute path).
-        depth: its depth file, or None (estimated by ``options.depth.depth_model``).
+        photo: the still (an absolute path, or a file on storage).
+        depth: its depth file (the same), or None (estimated by ``options.depth.depth_model``).
         options: all its render options.
         output: the output's name template (:mod:`.naming`), relative to ``-o DIR``.
         exports: export templates.
         version: the version asked for (the first one tried).
         seq: the shot's sequence, for ``{seq}``; None when not given.
+        shot_file: its shot file (``options.shot.camera_file``) when that is a URL on storage.
     """
 
     name: str
     where: str
-    photo: Path
-    depth: Path | None
+    photo: Path | storage.Remote
+    depth: Path | storage.Remote | None
     options: RenderOptions
     output: str = DEFAULT_OUTPUT
     exports: tuple[str, ...] = ()
     version: int = 1
     seq: str | None = None
+    shot_file: storage.Remote | None = None
 
 
 @dataclass(frozen=True)
@@ -375,12 +380,14 @@ def _from_text(name: str, text: str, hint: Any, origin: Any, args: tuple[Any, ..
 
 
 def _paths_of(level: dict[str, Any], base: Path) -> dict[str, Any]:
-    """``level`` with its paths made absolute from ``base`` (the photo and depth as Paths)."""
+    """``level`` with its paths made absolute from ``base`` (the photo and depth as Paths; URLs
+    kept as they are)."""
     for key in ("photo", "depth"):
         if level.get(key) is not None:
-            level[key] = (base / level[key], level[key])
+            given = level[key]
+            level[key] = (given if storage.is_url(given) else base / given, given)
     for key in PATH_OPTIONS:
-        if level.get(key) is not None:
+        if level.get(key) is not None and not storage.is_url(str(level[key])):
             level[key] = str(base / str(level[key]))
     return level
 
@@ -479,9 +486,28 @@ def cli_level(values: Mapping[str, Any], cwd: Path) -> dict[str, Any]:
     ``output`` and ``exports`` templates; paths absolute from ``cwd``."""
     level = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()}
     for key in PATH_OPTIONS:
-        if level.get(key) is not None:
+        if level.get(key) is not None and not storage.is_url(str(level[key])):
             level[key] = str(cwd / str(level[key]))
     return level
+
+
+#: Inputs on storage already looked up while checking one list: "ROLE URL" -> (the file, its
+#: problem or None).
+_Looked = dict[str, tuple["storage.Remote | None", "str | None"]]
+
+
+def _remote_input(role: str, url: str, looked: _Looked) -> tuple[storage.Remote | None, str | None]:
+    """(the file on storage at ``url``, what is wrong with it), each looked up once a list (its
+    existence only: nothing is downloaded here)."""
+    key = f"{role} {url}"
+    if key not in looked:
+        try:
+            found = storage.remote(url)
+        except InputError as exc:
+            looked[key] = (None, f"{role} {exc}")
+        else:
+            looked[key] = (found, storage.file_problem(role, found))
+    return looked[key]
 
 
 def _file_problem(role: str, file: tuple[Path, str]) -> str | None:
@@ -496,9 +522,42 @@ def _file_problem(role: str, file: tuple[Path, str]) -> str | None:
     return None
 
 
-def _spec(merged: dict[str, Any], where: str) -> tuple[ShotSpec | None, list[str]]:
-    """The :class:`ShotSpec` of a shot's merged fields, or every problem found in them."""
-    problems = []
+def _input(
+    role: str, file: tuple[Path | str, str] | None, looked: _Looked, problems: list[str]
+) -> Path | storage.Remote | None:
+    """The input ``file`` (a path, or a URL's file on storage), its problem added to
+    ``problems``; None when there is none or it has a problem."""
+    if file is None:
+        return None
+    if isinstance(file[0], str):
+        found, problem = _remote_input(role, file[0], looked)
+    else:
+        found, problem = file[0], _file_problem(role, file)  # type: ignore[arg-type]
+    if problem:
+        problems.append(problem)
+        return None
+    return found
+
+
+def _shot_file(merged: dict[str, Any], looked: _Looked, problems: list[str]) -> storage.Remote | None:
+    """The shot file on storage when ``camera_file`` is a URL; model folders must be local."""
+    for key in ("model_dir", "fill_model_dir"):
+        if storage.is_url(str(merged.get(key) or "")):
+            problems.append(f"{key} {merged[key]}: a folder on storage is not read; give a local folder")
+    camera = merged.get("camera_file")
+    if camera is None or not storage.is_url(str(camera)):
+        return None
+    found = _input("shot file", (str(camera), str(camera)), looked, problems)
+    return found if isinstance(found, storage.Remote) else None
+
+
+def _spec(
+    merged: dict[str, Any], where: str, looked: _Looked | None = None
+) -> tuple[ShotSpec | None, list[str]]:
+    """The :class:`ShotSpec` of a shot's merged fields, or every problem found in them
+    (``looked``: the inputs on storage already looked up)."""
+    looked = {} if looked is None else looked
+    problems: list[str] = []
     name = merged.get("name")
     if name is None:
         problems.append("name: is required")
@@ -507,14 +566,11 @@ def _spec(merged: dict[str, Any], where: str) -> tuple[ShotSpec | None, list[str
             f"name {name[:40]!r}: use letters, digits, '.', '_' and '-' (starting with a letter or digit; "
             "at most 100): it names files"
         )
-    photo = merged.get("photo")
-    if photo is None:
+    if merged.get("photo") is None:
         problems.append("photo: is required (in the shot or the defaults)")
-    elif problem := _file_problem("photo", photo):
-        problems.append(problem)
-    depth = merged.get("depth")
-    if depth is not None and (problem := _file_problem("depth", depth)):
-        problems.append(problem)
+    photo = _input("photo", merged.get("photo"), looked, problems)
+    depth = _input("depth", merged.get("depth"), looked, problems)
+    shot_file = _shot_file(merged, looked, problems)
     option_values = {k: v for k, v in merged.items() if k in _OPTION_FIELDS}
     options = None
     try:
@@ -529,13 +585,14 @@ def _spec(merged: dict[str, Any], where: str) -> tuple[ShotSpec | None, list[str
     spec = ShotSpec(
         name=name,  # type: ignore[arg-type]
         where=where,
-        photo=photo[0],
-        depth=depth[0] if depth is not None else None,
+        photo=photo,
+        depth=depth,
         options=options,
         output=merged.get("output", DEFAULT_OUTPUT),
         exports=tuple(merged.get("exports", ())),
         version=merged.get("version", 1),
         seq=merged.get("seq"),
+        shot_file=shot_file,
     )
     return spec, []
 
@@ -598,6 +655,7 @@ def check_shots(raw: RawList, cli: Mapping[str, Any] | None = None) -> ShotList:
     cli_values = dict(cli or {})
     specs: list[ShotSpec] = []
     seen: dict[str, str] = {}
+    looked: _Looked = {}
     for where, fields_ in raw.shots:
         label = _label(where, fields_)
         try:
@@ -605,7 +663,14 @@ def check_shots(raw: RawList, cli: Mapping[str, Any] | None = None) -> ShotList:
         except InputError as exc:
             errors.append(str(exc))
             continue
-        spec, problems = _spec(merge([defaults, cli_values, level]), label)
+        if level.get("commercial_only") is False and cli_values.get(
+            "commercial_only", defaults.get("commercial_only")
+        ):  # set once for the whole batch (docs/delivery.md, Provenance)
+            errors.append(
+                f"{label}: commercial_only: the batch is commercial-only; a shot cannot turn it off"
+            )
+            continue
+        spec, problems = _spec(merge([defaults, cli_values, level]), label, looked)
         errors.extend(f"{label}: {p}" for p in problems)
         name = level.get("name")
         if isinstance(name, str):

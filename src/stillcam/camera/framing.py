@@ -35,8 +35,6 @@ BORDER_SAMPLES = 512
 SCALE_SAMPLES = 48
 #: The near plane for border points, as a fraction of the photo's median depth.
 NEAR_FRACTION = 1e-6
-#: Output pixels per photo pixel above which the zoomed shot is reported as upscaled.
-UPSCALE_TOLERANCE = 1.005
 
 
 def photo_border(source: Camera, z: np.ndarray) -> np.ndarray:
@@ -139,7 +137,7 @@ class Framing:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """The lines for the user: the crop factor, and whether the photo is upscaled."""
+        """The line for the user: the crop factor (or that no zoom keeps the shot inside)."""
         if not self.inside:
             lines = [
                 f"--framing inside: frame {self.frame} looks past the photo's border even zoomed "
@@ -149,12 +147,8 @@ class Framing:
             lines = ["--framing inside: zoomed 1.000x, every frame stays inside the photo without a crop"]
         else:
             lines = [f"--framing inside: zoomed {self.zoom:.3f}x so every frame stays inside the photo"]
-        if self.upscale > UPSCALE_TOLERANCE:
-            lines.append(
-                f"--framing inside: after the {self.zoom:.3f}x zoom frames show the photo at up to "
-                f"{self.upscale:.2f} output pixels per photo pixel (upscaled, softer than the photo); "
-                "a smaller --size or a shorter move keeps it sharp"
-            )
+        # Whether the zoomed shot is upscaled is said for every shot, framed or not, by the
+        # pipeline's upscale check (camera.upscale.shot_upscale), so not twice here.
         return tuple(lines)
 
 

@@ -88,8 +88,8 @@ class DepthSettings:
         default=None,
         metadata={
             "metavar": "DIR",
-            "help": "load the model from this folder (saved by save_pretrained) instead of the "
-            "Hugging Face cache",
+            "help": "load the model from this folder (saved by save_pretrained; for MoGe-2, "
+            "holding its .onnx file) instead of the Hugging Face cache",
         },
     )
     allow_noncommercial: bool = field(

@@ -6,7 +6,8 @@ length the model estimated if any, and the cache file that makes re-renders exac
 * Loading: ``from_pretrained`` on a local folder (``--model-dir``) or on the Hugging Face
   cache's snapshot of the pinned revision; with the hub reachable (``HF_HUB_OFFLINE`` unset) a
   missing snapshot is downloaded, otherwise one :class:`ModelUnavailableError` says what to do.
-* torch and transformers are imported here only, lazily (extra ``models``).
+* torch and transformers are imported here only, lazily (extra ``models``); MoGe-2 runs on
+  ONNX Runtime instead (:mod:`.moge`, same extra) and needs no torch.
 * The model's output (inverse depth at its own resolution) is upsampled to the photo with
   :func:`~stillcam.depth.upsample.snap_upsample`, then cached on disk under the key
   (photo SHA-256, model, revision, upsampling). Depth results of torch vary with the thread
@@ -39,6 +40,7 @@ from ..io.image import Picture
 from ..io.limits import one_line
 from .convert import DEFAULT_FAR_M, DEFAULT_NEAR_M, DepthMap, DepthSettings, depth_from_raw
 from .models import ModelSpec, get_model
+from .moge import dir_revision, onnx_file, onnxruntime_module, run_moge
 from .upsample import bilinear_upsample, check_snap_memory, snap_upsample
 
 CACHE_ENV = "STILLCAM_CACHE_DIR"
@@ -99,12 +101,15 @@ def model_folder(
     """The folder to load ``spec`` from and the revision it holds.
 
     A ``model_dir`` is used as it is (revision ``dir:`` + a hash of its config and file
-    sizes). Otherwise the Hugging Face cache's snapshot of the pinned revision; when it is
-    missing and ``download`` (default: unless ``HF_HUB_OFFLINE`` is set) it is fetched.
+    sizes; for MoGe-2, of its ``.onnx`` file). Otherwise the Hugging Face cache's snapshot of
+    the pinned revision; when it is missing and ``download`` (default: unless
+    ``HF_HUB_OFFLINE`` is set) it is fetched.
 
     Raises:
         ModelUnavailableError: not on disk and not downloadable.
     """
+    if model_dir is not None and spec.family == "moge":
+        return Path(model_dir), dir_revision(Path(model_dir))
     if model_dir is not None:
         folder = Path(model_dir)
         config = folder / "config.json"
@@ -194,8 +199,20 @@ def _run_plugin(spec: ModelSpec, rgb: np.ndarray) -> tuple[np.ndarray, float | N
     return raw, (fov if fov is not None and math.isfinite(fov) and 1.0 < fov < 179.0 else None)
 
 
+def _run_moge(folder: Path, rgb: np.ndarray, picture: Picture) -> tuple[np.ndarray, float | None]:
+    """MoGe-2 (:mod:`.moge`): metric z at the model's size and the estimated horizontal field
+    of view; a focal length from EXIF or the user is given to the model instead (it then
+    solves only the depth shift, and estimates no field of view)."""
+    hfov = None
+    if picture.focal_source in ("exif", "user"):
+        focal_px = focal_mm_to_px(picture.focal_mm, picture.width, picture.height)
+        hfov = math.degrees(2.0 * math.atan(picture.width / (2.0 * focal_px)))
+    return run_moge(onnx_file(folder), rgb, hfov_degrees=hfov)
+
+
 def _key(picture: Picture, spec: ModelSpec, revision: str, upsample: str) -> str:
-    focal = [picture.focal_mm, picture.focal_source] if spec.family == "depth-pro" else []  # scales it
+    known_focal = spec.family in ("depth-pro", "moge")  # a known focal length changes the depth
+    focal = [picture.focal_mm, picture.focal_source] if known_focal else []
     text = json.dumps([picture.sha256, spec.name, spec.repo_id, revision, upsample, focal, 1])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -239,7 +256,8 @@ def _write_cache(file: Path, inverse: np.ndarray, meta: dict[str, Any]) -> None:
 
 def _to_inverse(raw: np.ndarray, spec: ModelSpec, fov: float | None, picture: Picture) -> np.ndarray:
     """The model's raw output as inverse depth: relative as is (clipped at 0), metric depth
-    inverted, Depth Pro's canonical inverse depth scaled by 2 tan(hfov / 2) (= width / focal)."""
+    (ZoeDepth, MoGe-2) inverted, Depth Pro's canonical inverse depth scaled by 2 tan(hfov / 2)
+    (= width / focal)."""
     raw = np.nan_to_num(raw.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     if spec.output == "relative-inverse":
         return np.maximum(raw, 0.0)
@@ -270,7 +288,10 @@ def prepare_model(
         raise InputError(f"--upsample {upsample!r}: choose snap or bilinear")
     if spec.family == "plugin":
         return spec, None, spec.revision or "plugin"
-    _torch()  # the install hint before anything else
+    if spec.family == "moge":  # the install hint before anything else
+        onnxruntime_module()
+    else:
+        _torch()
     folder, revision = model_folder(spec, model_dir)
     return spec, folder, revision
 
@@ -307,6 +328,8 @@ def estimate_depth(
         raw, fov = _run_plugin(spec, rgb)
     elif spec.family == "depth-pro":
         raw, fov = _run_depth_pro(folder, rgb)  # type: ignore[arg-type]
+    elif spec.family == "moge":
+        raw, fov = _run_moge(folder, rgb, picture)  # type: ignore[arg-type]
     else:
         raw, fov = _run_dpt(folder, rgb), None  # type: ignore[arg-type]
     inverse = _to_inverse(raw, spec, fov, picture)
@@ -351,7 +374,7 @@ def depth_map_of(estimate: Estimate, settings: DepthSettings) -> DepthMap:
 
 def with_model_lens(picture: Picture, estimate: Estimate) -> Picture:
     """The photo with the model's focal length when neither EXIF nor the user gave one
-    (Depth Pro estimates the field of view); unchanged otherwise."""
+    (Depth Pro and MoGe-2 estimate the field of view); unchanged otherwise."""
     if picture.focal_source != "default" or estimate.fov_degrees is None:
         return picture
     focal_px = focal_px_from_fov(estimate.fov_degrees, picture.width)

@@ -1,7 +1,8 @@
 """The registry of depth models: what each is, where it comes from, and whether a studio may
 use it commercially.
 
-Built-in models load through Hugging Face ``transformers`` (extra ``models``). Third-party
+Built-in models load through Hugging Face ``transformers``, MoGe-2 through ONNX Runtime
+(:mod:`.moge`; both extra ``models``). Third-party
 packages add models through the entry-point group ``stillcam.depth_models``: each entry point
 names a :class:`ModelSpec` (or a callable returning one) whose ``estimate`` callable does the
 work, e.g. in a plug-in's ``pyproject.toml``::
@@ -14,7 +15,7 @@ Output kinds (docs/conventions.md, "Depth from a model"):
 * ``relative-inverse`` - inverse depth up to an unknown scale and shift (Depth Anything V2):
   normalised to [0, 1] and placed between ``--near`` and ``--far`` like ``--depth-kind
   inverse-depth`` (1 / z = 1 / far + v (1 / near - 1 / far)); the scene's metres are a guess.
-* ``metric`` - depth in metres (ZoeDepth, Depth Pro), kept as it is.
+* ``metric`` - depth in metres (ZoeDepth, Depth Pro, MoGe-2), kept as it is.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class ModelSpec:
         output: ``relative-inverse`` or ``metric``.
         estimates_focal: whether the model estimates the field of view.
         family: how it is run: ``dpt`` (transformers image processor + model: Depth
-            Anything, ZoeDepth), ``depth-pro`` (torch-only preprocessing) or ``plugin``.
+            Anything, ZoeDepth), ``depth-pro`` (torch-only preprocessing), ``moge`` (an ONNX
+            graph, :mod:`.moge`) or ``plugin``.
         params_m: parameters in millions.
         speed: rough CPU class: ``fast`` (< 5 s for 1080p on 2 cores), ``medium``, ``slow``.
         estimate: for plug-ins, ``(rgb uint8 (H, W, 3)) -> (depth-like (h, w) float32,
@@ -70,7 +72,7 @@ class ModelSpec:
     commercial: bool
     output: Literal["relative-inverse", "metric"]
     estimates_focal: bool
-    family: Literal["dpt", "depth-pro", "plugin"]
+    family: Literal["dpt", "depth-pro", "moge", "plugin"]
     params_m: float
     speed: Literal["fast", "medium", "slow"]
     estimate: Callable[[Any], tuple[Any, float | None]] | None = None
@@ -137,7 +139,52 @@ BUILT_IN: tuple[ModelSpec, ...] = (
         952.0,
         "slow",
     ),
+    # MoGe-2 (github.com/microsoft/MoGe, code MIT; weights MIT like the authors' torch
+    # repositories Ruicheng/moge-2-vit*-normal): the authors' ONNX exports, run by ONNX
+    # Runtime (why: stillcam/depth/moge.py). Metric point map + field of view.
+    ModelSpec(
+        "moge-2-vits",
+        "Ruicheng/moge-2-vits-normal-onnx",
+        None,
+        "MIT",
+        True,
+        "metric",
+        True,
+        "moge",
+        35.0,
+        "medium",
+    ),
+    ModelSpec(
+        "moge-2-vitb",
+        "Ruicheng/moge-2-vitb-normal-onnx",
+        None,
+        "MIT",
+        True,
+        "metric",
+        True,
+        "moge",
+        104.0,
+        "slow",
+    ),
+    ModelSpec(
+        "moge-2-vitl",
+        "Ruicheng/moge-2-vitl-normal-onnx",
+        None,
+        "MIT",
+        True,
+        "metric",
+        True,
+        "moge",
+        331.0,
+        "slow",
+    ),
 )
+
+#: Why a model is or is not the default (``stillcam models``' ``note`` column).
+NOTES = {
+    DEFAULT_MODEL: "default: the fastest; relative depth",
+    "moge-2-vits": "metric depth + lens; NOT default: 2-5x the default's CPU time (docs/benchmarks.md)",
+}
 
 
 def _load() -> tuple[dict[str, ModelSpec], dict[str, str]]:
@@ -190,7 +237,8 @@ def get_model(name: str, *, allow_noncommercial: bool = False) -> ModelSpec:
 
 
 def model_table() -> list[dict[str, str]]:
-    """Rows for ``stillcam models``: name, licence, commercial, output, focal, size, speed, source."""
+    """Rows for ``stillcam models``: name, licence, commercial, output, focal, size, speed,
+    source, note (:data:`NOTES`)."""
     return [
         {
             "name": spec.name,
@@ -201,6 +249,7 @@ def model_table() -> list[dict[str, str]]:
             "params": f"{spec.params_m:g} M",
             "speed": spec.speed,
             "source": f"{spec.repo_id}@{(spec.revision or 'main')[:10]}",
+            "note": NOTES.get(spec.name, ""),
         }
         for spec in registry().values()
     ]

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, ValidationError, model_validator
 
 from ..camera.path import CameraPath
 from ..errors import RecipeError
@@ -42,6 +42,9 @@ class Recipe:
         focal: ``{"mm": 35 mm-equivalent focal of the photo, "source": exif|user|default}``.
         output: ``{"path", "kind", "frames", "first_frame", "width", "height", "fps"}``.
         safety: the motion-safety guard's findings (:class:`stillcam.safety.Safety`).
+        models: every model that touched the output, ``{role, name, repo, revision, licence,
+            commercial, sha256, ...}`` (:func:`~stillcam.output.provenance.model_records`);
+            empty for a depth file with classical fills, and in recipes written before it.
     """
 
     stillcam_version: str
@@ -51,6 +54,7 @@ class Recipe:
     focal: dict[str, Any]
     output: dict[str, Any] = field(default_factory=dict)
     safety: dict[str, Any] = field(default_factory=dict)
+    models: list[dict[str, Any]] = field(default_factory=list)
     format: int = RECIPE_FORMAT
 
 
@@ -113,6 +117,22 @@ class FillModelRecord(BaseModel):
     sha256: Annotated[str, Field(min_length=1, max_length=200)]  # a plug-in's may be its revision
 
 
+class ModelRecord(BaseModel):
+    """One model that touched the output (the recipe's ``models`` list): its role (``depth``,
+    ``fill``; later kinds add theirs), registry name, repository, revision, licence, whether
+    that allows commercial use, and the SHA-256 of its weights where known. Other fields
+    (``files``, ``used_for``) are kept."""
+
+    model_config = _RECORD
+    role: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    repo: _Text | None = None
+    revision: _Text | None = None
+    licence: _Text
+    commercial: StrictBool
+    sha256: _Sha256 | None = None
+
+
 class InputsRecord(BaseModel):
     """What a render read: the photo and its depth, or the example; the camera file; the
     fill models. ``path`` is the camera file's name in recipes before its rename."""
@@ -148,6 +168,7 @@ class RecipeFile(BaseModel):
     focal: dict[str, JsonValue]
     output: dict[str, JsonValue] = {}
     safety: dict[str, JsonValue] = {}
+    models: Annotated[list[ModelRecord], Field(max_length=64)] = []
 
 
 def recipe_from_dict(data: Any, name: str = "recipe") -> Recipe:
@@ -172,6 +193,7 @@ def recipe_from_dict(data: Any, name: str = "recipe") -> Recipe:
         focal=checked.focal,
         output=checked.output,
         safety=checked.safety,
+        models=[model.model_dump(mode="json") for model in checked.models],
         format=checked.format,
     )
 

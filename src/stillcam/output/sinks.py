@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 from ..errors import InputError
@@ -49,6 +50,10 @@ def check_target(target: OutputTarget, overwrite: bool, what: str = "output") ->
         check_destination(target.path, overwrite, what)
     else:
         check_sequence(target, overwrite, what)
+
+
+#: What opens an output's sink: :func:`open_sink`'s arguments, a :class:`FrameSink` back.
+SinkOpener = Callable[..., FrameSink]
 
 
 def open_sink(
