@@ -497,6 +497,15 @@ def _batch_parser(commands: Any) -> None:
     )
     batch.add_argument("--quiet", action="store_true", help="plain lines instead of a progress bar")
     add_options(batch)
+    batch.add_argument(
+        "--sign",
+        nargs=2,
+        metavar=("KEY", "CERT"),
+        default=None,
+        help="sign every shot's output with C2PA content credentials, as `render --sign` (extra "
+        "'provenance'; .mp4, .mov, .####.png outputs): checked before any work; each worker reads "
+        "KEY and CERT again, so on a cluster they must be at the same path on every node",
+    )
     option_names = {f.name for section in SECTIONS.values() for f in dataclasses.fields(section)}
     for action in batch._actions:  # given options only: the others leave the list's defaults alone
         if action.dest in option_names:
@@ -532,7 +541,7 @@ def _batch(args: argparse.Namespace, argv: Sequence[str]) -> int:
     keep the manifest; exit 0 when every shot is done or skipped, else 1."""
     import shlex
 
-    from .batch.run import exit_code, plan_batch, progress, run_batch, summary
+    from .batch.run import exit_code, plan_batch, progress, run_batch, signed_plan, summary
     from .batch.shotlist import ShotListErrors
 
     if args.workers is not None:
@@ -550,6 +559,8 @@ def _batch(args: argparse.Namespace, argv: Sequence[str]) -> int:
         plan = plan_batch(args.shot_list, args.output, cli, overwrite=args.overwrite, resume=args.resume)
     except ShotListErrors as exc:
         for line in exc.lines:
+        if args.sign:
+            plan = signed_plan(plan, *args.sign)
             print(f"stillcam: error: {_one_line(line)}", file=sys.stderr)
         count, plural = len(exc.lines), "s" if len(exc.lines) > 1 else ""
         print(
@@ -565,6 +576,7 @@ def _batch(args: argparse.Namespace, argv: Sequence[str]) -> int:
         "chunk_frames": args.chunk_frames,
         "resume": args.resume,
         "overwrite": args.overwrite,
+        "signed": bool(args.sign),
         "fail_fast": args.fail_fast,
         "defaults": {k: list(v) if isinstance(v, tuple) else v for k, v in cli.items()},
     }

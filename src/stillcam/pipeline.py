@@ -648,6 +648,8 @@ def render_with(
         overwrite=overwrite,
         quiet=quiet,
         exports=exports,
+    sign: Signing | None = None,
         on_frame=on_frame,
         renderer=renderer,
     )
+        sign=sign,

@@ -57,7 +57,7 @@ from ..output.writers import SequenceSink
 from ..pipeline import Destination, camera_plan, destination, render, render_with
 from ..render.frame import Frame
 from ..scene.mesh import Scene
-from .jobs import ShotJob, ShotResult, local_inputs, localized, with_local_shot_file
+from .jobs import ShotJob, ShotResult, local_inputs, localized, signing, with_local_shot_file
 
 #: Frames per chunk unless told otherwise (about 2 s at 24 fps).
 CHUNK_FRAMES = 48
@@ -394,7 +394,14 @@ def encode_chunks(job: ShotJob, folders: Sequence[str | Path], *, overwrite: boo
             )
         replay = ReplayRenderer(files)
         recipe = render_with(
-            replay, job.photo, job.depth, job.output, options, overwrite=overwrite, exports=job.exports
+            replay,
+            job.photo,
+            job.depth,
+            job.output,
+            options,
+            overwrite=overwrite,
+            exports=job.exports,
+            sign=signing(job),
         )
     except StillcamError as exc:
         return ShotResult(job.name, "failed", seconds=time.perf_counter() - start, error=str(exc))

@@ -13,11 +13,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from ..errors import StillcamError
 from ..options import RenderOptions
+from ..output.provenance import Signing, load_signing
 from ..output.recipe import Recipe
 from ..output.targets import parse_output
 from ..pipeline import render
@@ -45,6 +47,9 @@ class ShotJob:
         store: the ``-o URL`` folder on storage the outputs go to; None: ``output`` and
             ``exports`` are paths of this machine.
         shot_file: the shot file (``options.shot.camera_file``, its URL) when it is on storage.
+        sign: ``(KEY, CERT)`` of ``--sign``: paths (on storage every node sees) of the identity
+            that signs the output's content credentials, read by the process that renders it
+            (:func:`signing`); None: unsigned.
     """
 
     name: str
@@ -57,6 +62,7 @@ class ShotJob:
     where: str = ""
     store: Remote | None = None
     shot_file: Remote | None = None
+    sign: tuple[str, str] | None = None
 
     @property
     def recipe(self) -> Path:
@@ -145,6 +151,21 @@ def staged(job: ShotJob, folder: Path) -> ShotJob:
     )
 
 
+@lru_cache(maxsize=4)
+def _signing(key: str, cert: str) -> Signing:
+    return load_signing(key, cert)
+
+
+def signing(job: ShotJob) -> Signing | None:
+    """The identity that signs ``job``'s output (``--sign``), read and checked once per process;
+    None when unsigned.
+
+    Raises:
+        InputError: the key or certificate is unreadable or unfit (one line).
+    """
+    return None if job.sign is None else _signing(*job.sign)
+
+
 def _render(
     job: ShotJob, overwrite: bool, on_frame: Callable[[int, int], None] | None
 ) -> tuple[Recipe, tuple[str, ...]]:
@@ -159,6 +180,7 @@ def _render(
             quiet=True,
             exports=job.exports,
             on_frame=on_frame,
+            sign=signing(job),
         )
         return recipe, job.outputs
     folder = Path(tempfile.mkdtemp(prefix=f"stillcam-{job.name}-"))

@@ -149,6 +149,32 @@ def check_job(job: ShotJob, *, overwrite: bool) -> int:
     return plan_timing(plan, job.options.shot).frames
 
 
+def signed_plan(plan: BatchPlan, key: str | Path, cert: str | Path) -> BatchPlan:
+    """``plan`` with every shot's output signed by ``--sign KEY CERT`` (C2PA content
+    credentials, :mod:`stillcam.output.provenance`): the identity read and checked here in the
+    driver, before any work, and every output's container checked (MP4, MOV, PNG sequences
+    carry credentials). Each process that renders a shot reads the identity again from the
+    paths (a private key never travels with the jobs), so they must be where every node sees them.
+
+    Raises:
+        InputError: the key or certificate is unfit (one line).
+        ShotListErrors: outputs that cannot carry credentials, each with its shot's row.
+    """
+    from ..output.provenance import check_signable, load_signing
+
+    load_signing(key, cert)
+    paths = (str(Path(key).resolve()), str(Path(cert).resolve()))
+    problems = []
+    for shot in plan.shots:
+        try:
+            check_signable(parse_output(shot.job.output))
+        except InputError as exc:
+            problems.append(f"{shot.job.where or shot.job.name}: {exc}")
+    if problems:
+        raise ShotListErrors(problems)
+    return replace(plan, shots=tuple(replace(s, job=replace(s.job, sign=paths)) for s in plan.shots))
+
+
 def plan_batch(
     shot_list: str | Path,
     out_dir: str | Path,
