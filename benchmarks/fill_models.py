@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stillcam.io.onnx import INTRA_OP_THREADS
 from stillcam_run import save_results
 
 UHD = (3840, 2160)
@@ -255,7 +256,7 @@ def main() -> None:
         "photo": f"{UHD[0]}x{UHD[1]} (synthetic), ring {pad} px on each side, canvas {canvas}",
         "graph_parameters": params,
         "graph_mb": round(size_mb, 1),
-        "intra_op_threads": generative.INTRA_OP_THREADS,
+        "intra_op_threads": INTRA_OP_THREADS,
         "default_working_size": generative.FILL_WORKING_SIZE,
         "cpus": os.cpu_count(),
         "rows": rows,

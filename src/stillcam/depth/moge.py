@@ -5,7 +5,7 @@ Why ONNX Runtime and not torch: the authors publish ONNX exports of the MoGe-2 w
 (``Ruicheng/moge-2-vit{s,b,l}-normal-onnx``, their ``MoGeModel.forward``), so stillcam needs
 no copy of MoGe's torch modules (DINOv2 encoder, convolutional neck and heads) and not the
 ``moge`` and ``utils3d`` packages, which are not on the package index; ONNX Runtime runs with
-fixed thread counts and deterministic compute (:data:`INTRA_OP_THREADS`), and no torch. What
+fixed thread counts and deterministic compute (:mod:`stillcam.io.onnx`), and no torch. What
 the export leaves out, ``MoGeModel.infer``'s post-processing (focal length and z shift
 recovered from the affine point map, the metric scale, the mask), is done here in NumPy/SciPy.
 
@@ -50,7 +50,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..errors import InputError, missing_extra
+from ..errors import InputError
+from ..io.onnx import cpu_session
+from ..io.onnx import onnxruntime_module as _onnxruntime
 
 #: MoGe-2's token range (``num_tokens_range`` of its configs) and the count stillcam asks for:
 #: resolution level 9 of 0..9, the top of the range, ``MoGeModel.infer``'s default.
@@ -65,9 +67,6 @@ SOLVE_GRID = 64
 FAR_M = 1e4
 #: Masked pixels (the sky) are this many times farther than the farthest surfaces.
 SKY_FACTOR = 10.0
-#: ONNX Runtime's threads, fixed so results do not depend on the machine's core count.
-INTRA_OP_THREADS = 2
-INTER_OP_THREADS = 1
 #: The graph's names (MoGe ``docs/onnx.md``).
 IMAGE, TOKENS, POINTS, MASK, SCALE = "image", "num_tokens", "points", "mask", "metric_scale"
 
@@ -77,11 +76,7 @@ _LOCK = threading.Lock()
 
 def onnxruntime_module() -> Any:
     """The onnxruntime module, or the install hint (extra ``models``)."""
-    try:
-        import onnxruntime
-    except ImportError:
-        raise missing_extra("onnxruntime", "models") from None
-    return onnxruntime
+    return _onnxruntime("models")
 
 
 def onnx_file(folder: Path) -> Path:
@@ -241,15 +236,9 @@ def session(file: Path) -> Any:
     with _LOCK:
         if key in _SESSIONS:
             return _SESSIONS[key]
-    ort = onnxruntime_module()
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = INTRA_OP_THREADS
-    options.inter_op_num_threads = INTER_OP_THREADS
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.use_deterministic_compute = True
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    onnxruntime_module()  # the install hint, outside the try below
     try:
-        loaded = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
+        loaded = cpu_session(file, "models")
     except Exception as exc:  # a corrupt or foreign file
         raise InputError(f"depth model MoGe-2: {file} is not a loadable ONNX graph ({exc})") from None
     _check_contract(loaded, file)

@@ -17,6 +17,20 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+_CACHED: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_file_cached(path: str | Path) -> str:
+    """:func:`sha256_file`, remembered per (resolved path, size, mtime) for this process (model
+    weights hashed for every recipe are read once)."""
+    path = Path(path)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _CACHED:
+        _CACHED[key] = sha256_file(path)
+    return _CACHED[key]
+
+
 def sha256_array(array: np.ndarray) -> str:
     """Hex SHA-256 of an array's dtype, shape and C-ordered bytes."""
     digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())

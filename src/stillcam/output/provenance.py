@@ -33,7 +33,7 @@ from typing import Any
 from .._version import __version__
 from ..bounds import check_fields
 from ..errors import InputError, OutputError, missing_extra
-from ..io.hashing import sha256_file
+from ..io.hashing import sha256_file_cached
 from ..io.limits import one_line
 from ..io.structured import read_bytes_bounded
 from .recipe import Recipe
@@ -153,16 +153,9 @@ def check_recipe_models(models: Sequence[Mapping[str, Any]], where: str) -> None
 # The models list
 
 
-_HASHES: dict[tuple[str, int, int], str] = {}
-
-
 def _sha256(path: Path) -> str:
     """The file's SHA-256, remembered per (path, size, mtime) for this process."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _HASHES:
-        _HASHES[key] = sha256_file(path)
-    return _HASHES[key]
+    return sha256_file_cached(path)
 
 
 def weights_digest(files: Sequence[tuple[str, Path]]) -> tuple[str | None, list[dict[str, str]]]:

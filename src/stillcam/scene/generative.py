@@ -12,7 +12,7 @@ CPU, behind the :data:`~stillcam.scene.inpaint.Inpainter` signature, so ``--fill
   feathered into each other; only windows that hold pixels to fill are run. Windows with too
   little known context wait for a later pass, when the pixels their neighbours filled count as
   known (so a wide ring is filled outward from the photo). onnxruntime is imported lazily
-  (extra ``fill``), with fixed thread counts (:data:`INTRA_OP_THREADS`) so a result does not
+  (extra ``fill``), with fixed thread counts (:mod:`stillcam.io.onnx`) so a result does not
   depend on the machine's core count.
 * Repeatability: every result is cached on disk (``$STILLCAM_CACHE_DIR/fill``) under the key
   (image bytes, known mask, model, revision, file SHA-256), as 16-bit values (the scene's
@@ -38,16 +38,13 @@ from typing import Any
 import numpy as np
 
 from ..depth.estimate import cache_dir
-from ..errors import InputError, MissingExtraError, ModelUnavailableError, RecipeError, missing_extra
+from ..errors import InputError, MissingExtraError, ModelUnavailableError, RecipeError
 from ..io.files import write_bytes_atomic
-from ..io.hashing import sha256_array, sha256_file
+from ..io.hashing import sha256_array, sha256_file_cached
 from ..io.hub import hub_cache, hub_path
+from ..io.onnx import cpu_session, onnxruntime_module
 from .fill_models import FillContract, FillModelSpec, get_fill_model
 
-#: ONNX Runtime's threads inside one operator and between operators: fixed, so results do not
-#: depend on the machine (ONNX Runtime's defaults follow the core count).
-INTRA_OP_THREADS = 2
-INTER_OP_THREADS = 1
 #: Pixels by which neighbouring windows overlap; their outputs are blended across it.
 OVERLAP = 64
 #: A window is run once at least this fraction of its pixels is known (or filled by an earlier
@@ -97,7 +94,6 @@ class FillWeights:
 _MODEL_DIR: ContextVar[str | None] = ContextVar("stillcam_fill_model_dir", default=None)
 #: name -> the recipe's record, while a re-render runs (:func:`pinned_fill_models`).
 _PINNED: ContextVar[dict[str, dict[str, Any]] | None] = ContextVar("stillcam_pinned_fills", default=None)
-_HASHES: dict[tuple[str, int, int], str] = {}
 _SESSIONS: dict[tuple[str, str], Any] = {}
 _LOCK = threading.Lock()
 
@@ -113,11 +109,7 @@ def is_pinned(name: str) -> bool:
 
 def _sha256(path: Path) -> str:
     """The file's SHA-256, remembered per (path, size, mtime)."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _HASHES:
-        _HASHES[key] = sha256_file(path)
-    return _HASHES[key]
+    return sha256_file_cached(path)
 
 
 def _offline_message(spec: FillModelSpec, reason: str) -> str:
@@ -191,11 +183,7 @@ def fill_weights(
 
 def require_onnxruntime() -> Any:
     """The onnxruntime module, or the install hint (extra ``fill``)."""
-    try:
-        import onnxruntime
-    except ImportError:
-        raise missing_extra("onnxruntime", "fill") from None
-    return onnxruntime
+    return onnxruntime_module("fill")
 
 
 @contextmanager
@@ -247,15 +235,9 @@ def _session(weights: FillWeights) -> Any:
     with _LOCK:
         if key in _SESSIONS:
             return _SESSIONS[key]
-    ort = require_onnxruntime()
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = INTRA_OP_THREADS
-    options.inter_op_num_threads = INTER_OP_THREADS
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.use_deterministic_compute = True
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    require_onnxruntime()  # the install hint, outside the try below
     try:
-        session = ort.InferenceSession(str(weights.path), options, providers=["CPUExecutionProvider"])
+        session = cpu_session(weights.path, "fill")
     except Exception as exc:  # a corrupt or foreign file
         raise InputError(
             f"fill model {weights.spec.name}: {weights.path} is not a loadable ONNX graph ({exc})"
