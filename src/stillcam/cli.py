@@ -50,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
         one): argparse would otherwise take ``-5x3`` for an option and say "expected one
         argument"."""
         takes_value = {
-            o for a in self._actions if a.nargs is None and a.option_strings for o in a.option_strings
+            o for a in self._actions if a.nargs in (None, "?") and a.option_strings for o in a.option_strings
         }
         options = [o for a in self._actions for o in a.option_strings]
         joined: list[str] = []
@@ -123,6 +123,8 @@ def _argument(f: dataclasses.Field, hint: Any) -> tuple[str, dict[str, Any]]:
         kwargs.update(type=_parse_triple, metavar="R,G,B")
     else:
         kwargs["type"] = hint
+    if "const" in f.metadata:  # the flag alone means this value (--shutter = --shutter 180)
+        kwargs.update(nargs="?", const=f.metadata["const"])
     kwargs["default"] = f.default
     if f.default is not None and f.default != ():
         shown = ",".join(map(str, f.default)) if isinstance(f.default, tuple) else f.default
@@ -495,8 +497,6 @@ def _batch_parser(commands: Any) -> None:
         action="store_false",
         help="render every shot whatever fails (default)",
     )
-    batch.add_argument("--quiet", action="store_true", help="plain lines instead of a progress bar")
-    add_options(batch)
     batch.add_argument(
         "--sign",
         nargs=2,
@@ -506,6 +506,8 @@ def _batch_parser(commands: Any) -> None:
         "'provenance'; .mp4, .mov, .####.png outputs): checked before any work; each worker reads "
         "KEY and CERT again, so on a cluster they must be at the same path on every node",
     )
+    batch.add_argument("--quiet", action="store_true", help="plain lines instead of a progress bar")
+    add_options(batch)
     option_names = {f.name for section in SECTIONS.values() for f in dataclasses.fields(section)}
     for action in batch._actions:  # given options only: the others leave the list's defaults alone
         if action.dest in option_names:
@@ -557,10 +559,10 @@ def _batch(args: argparse.Namespace, argv: Sequence[str]) -> int:
     backend = _batch_backend(args)
     try:
         plan = plan_batch(args.shot_list, args.output, cli, overwrite=args.overwrite, resume=args.resume)
-    except ShotListErrors as exc:
-        for line in exc.lines:
         if args.sign:
             plan = signed_plan(plan, *args.sign)
+    except ShotListErrors as exc:
+        for line in exc.lines:
             print(f"stillcam: error: {_one_line(line)}", file=sys.stderr)
         count, plural = len(exc.lines), "s" if len(exc.lines) > 1 else ""
         print(
@@ -574,9 +576,9 @@ def _batch(args: argparse.Namespace, argv: Sequence[str]) -> int:
         "backend": "local" if args.cluster is None else args.cluster,
         "workers": args.workers,
         "chunk_frames": args.chunk_frames,
+        "signed": bool(args.sign),
         "resume": args.resume,
         "overwrite": args.overwrite,
-        "signed": bool(args.sign),
         "fail_fast": args.fail_fast,
         "defaults": {k: list(v) if isinstance(v, tuple) else v for k, v in cli.items()},
     }

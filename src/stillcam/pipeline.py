@@ -36,6 +36,7 @@ from .camera.plan import (
     with_lens,
 )
 from .camera.shot import Shot
+from .camera.shutter import subframe_cameras
 from .camera.upscale import shot_upscale
 from .depth.convert import DepthMap, depth_map_of_file
 from .depth.estimate import (
@@ -53,6 +54,7 @@ from .io.files import remove_stale_partials
 from .io.hashing import sha256_file
 from .io.image import Picture, check_image_file, load_image
 from .options import RenderOptions
+from .output.burnin import BurnedSink, BurnIn, move_label, plan_burn_in
 from .output.frames import ShotOutput
 from .output.passes import open_pass_sinks, pass_target
 from .output.provenance import (
@@ -66,6 +68,7 @@ from .output.provenance import (
 from .output.recipe import Recipe, output_record, read_recipe, write_recipe
 from .output.sinks import SinkOpener, check_output, check_target, open_sink
 from .output.targets import OutputTarget, check_distinct, check_recipe_path, parse_output
+from .render.dof import LensRenderer, with_depth_of_field
 from .render.frame import Renderer
 from .render.registry import get_renderer, renderer_name
 from .safety import Safety, guard, proxy_for
@@ -228,9 +231,11 @@ def _write_frames(
     name: str,
     quiet: bool,
     on_frame: Callable[[int, int], None] | None,
+    subframes: Callable[[int], tuple[Camera, ...]] | None = None,
 ) -> None:
     """Render every camera of ``camera_path`` into ``shot_output``; rendering frame n+1 overlaps the
-    encoding of frame n (the encoder runs in a thread, at most two frames behind)."""
+    encoding of frame n (the encoder runs in a thread, at most two frames behind).
+    ``subframes(frame number)`` gives a frame's motion-blur cameras (``--shutter``)."""
     try:
         with (
             DelayedProgress(len(camera_path), f"rendering {name}", quiet=quiet) as bar,
@@ -238,7 +243,8 @@ def _write_frames(
         ):
             pending: deque[Future[None]] = deque()
             for index, camera in enumerate(camera_path.cameras):
-                for write, item in shot_output.items(camera):
+                blur = subframes(camera_path.first_frame + index) if subframes is not None else ()
+                for write, item in shot_output.items(camera, blur):
                     pending.append(pool.submit(write, item))
                 _drain(pending, 2 * len(shot_output.sinks))
                 bar.advance()
@@ -259,11 +265,14 @@ def _open_output(
     renderer: Renderer,
     signed: tuple[ContentCredential, Recipe] | None = None,
     sink_opener: SinkOpener = open_sink,
+    burn: BurnIn | None = None,
 ) -> ShotOutput:
     """The main sink and the passes, destinations checked; all aborted if one cannot open.
     With ``signed`` (``--sign``), the main sink's files are signed when it finishes, before
     they are published (:class:`~stillcam.output.provenance.SignedSink`). ``sink_opener``
-    opens the main sink (:func:`~stillcam.output.sinks.open_sink`'s arguments)."""
+    opens the main sink (:func:`~stillcam.output.sinks.open_sink`'s arguments). With ``burn``
+    (``--burn-in``, ``--guides``) its display pixels get the burn-ins first
+    (:class:`~stillcam.output.burnin.BurnedSink`)."""
     first, target = camera_path.cameras[0], dest.target
     sink = sink_opener(
         target,
@@ -275,6 +284,8 @@ def _open_output(
         options.output,
         overwrite=dest.overwrite,
     )
+    if burn is not None:  # --burn-in, --guides: into the display pixels, frame by frame
+        sink = BurnedSink(sink, burn, camera_path)
     if signed is not None:
         sink = SignedSink(sink, *signed, overwrite=dest.overwrite)
     try:
@@ -296,6 +307,17 @@ def _open_output(
     except BaseException:
         sink.abort()
         raise
+
+
+def _subframes(full_path: CameraPath, options: RenderOptions) -> Callable[[int], tuple[Camera, ...]] | None:
+    """Frame number -> its sub-frame cameras with motion blur (from the whole shot, so that
+    ``--frames`` renders the same frames), None without."""
+    settings = options.render
+    if not settings.motion_blur:
+        return None
+    assert settings.shutter is not None
+    shutter, samples = settings.shutter, settings.shutter_samples
+    return lambda frame: subframe_cameras(full_path, frame, shutter, samples)
 
 
 def render_shot(
@@ -349,7 +371,21 @@ def render_shot(
         models=model_records(inputs, model_dir=options.depth.model_dir) if models is None else models,
     )
     signed = (credential, recipe) if credential is not None else None
-    shot_output = _open_output(dest, path, scene, options, renderer, signed, sink_opener)
+    source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
+    renderer = with_depth_of_field(  # --fstop: a thin lens's blur on each frame (render/dof.py)
+        renderer, options.render, source, depth.z, options.shot, fill=options.scene.fills
+    )
+    burn = plan_burn_in(
+        dest.target,
+        text=options.output.burn_in,
+        guides=options.output.guides,
+        timecode=options.output.timecode,
+        fps=full_path.fps,
+        first_frame=full_path.first_frame,  # a --frames part: the timecodes of the whole shot
+        move=move_label(options.shot),
+        fstop=getattr(options.render, "fstop", None),  # with depth of field (--fstop)
+    )
+    shot_output = _open_output(dest, path, scene, options, renderer, signed, sink_opener, burn)
     try:  # published with the frames (ShotOutput.commit)
         shot_output.stage_file(dest.target.recipe_path, lambda file: write_recipe(file, recipe))
     except BaseException:
@@ -357,8 +393,9 @@ def render_shot(
         raise
     for line in safety.warnings:  # after the sinks have checked the output: errors come first
         _LOG.warning(line)
-    _write_frames(shot_output, path, dest.target.path.name, quiet, on_frame)
-    write_exports(dest.exports, scene, full_path, file_pattern=dest.target.frame_pattern)
+    _write_frames(shot_output, path, dest.target.path.name, quiet, on_frame, _subframes(full_path, options))
+    lens = (renderer.fstop, renderer.focus_m) if isinstance(renderer, LensRenderer) else None
+    write_exports(dest.exports, scene, full_path, file_pattern=dest.target.frame_pattern, lens=lens)
     return recipe
 
 
@@ -628,6 +665,7 @@ def render_with(
     quiet: bool = True,
     exports: Sequence[str | Path] = (),
     on_frame: Callable[[int, int], None] | None = None,
+    sign: Signing | None = None,
 ) -> Recipe:
     """:func:`render`, with the frames drawn by ``renderer`` instead of the backend that
     ``options.render.renderer`` names; everything else is the same (outputs checked first,
@@ -648,8 +686,7 @@ def render_with(
         overwrite=overwrite,
         quiet=quiet,
         exports=exports,
-    sign: Signing | None = None,
         on_frame=on_frame,
         renderer=renderer,
-    )
         sign=sign,
+    )

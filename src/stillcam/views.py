@@ -20,6 +20,7 @@ from .io.hashing import sha256_array
 from .io.image import picture_from_array
 from .options import RenderOptions
 from .output.frames import display_frame
+from .render.dof import with_depth_of_field
 from .render.registry import get_renderer
 from .scene.plan import scene_for
 
@@ -75,6 +76,7 @@ def render_views(
     cameras = [start.with_pose(np.asarray(pose, np.float64)) for pose in poses]
     picture = picture_from_array(image)
     scene = scene_for(picture, DepthMap(depth, "array", sha256_array(depth)), source, cameras, settings.scene)
-    renderer = get_renderer(settings.render)
+    render, fill = settings.render, settings.scene.fills  # --fstop: "subject" = the default subject
+    renderer = with_depth_of_field(get_renderer(render), render, source, depth, settings.shot, fill=fill)
     output = dataclasses.replace(settings.output, bit_depth=8)
     return [display_frame(renderer, scene, camera, output, fill=settings.scene.fills) for camera in cameras]

@@ -190,11 +190,12 @@ def chunk_folder(job: ShotJob, scratch: Path, first: int, last: int) -> Path:
 
 
 def chunk_options(options: RenderOptions, first: int, last: int) -> RenderOptions:
-    """The options of a chunk's render: frames ``first..last``, no passes."""
+    """The options of a chunk's render: frames ``first..last``, no passes, no burn-ins (they
+    are burned in when the chunks are encoded, with the output's own name)."""
     return replace(
         options,
         shot=replace(options.shot, frames=f"{first}-{last}"),
-        output=replace(options.output, passes=()),
+        output=replace(options.output, passes=(), burn_in=False, guides=""),
     )
 
 

@@ -71,6 +71,12 @@ _FrameNumber = Annotated[int, Field(ge=0, le=MAX_FIRST_FRAME + MAX_FRAMES)]
 _Unit = Annotated[float, Field(ge=-1e6, le=1e6)]
 
 
+def _label(text: str) -> str:
+    """``text`` for a one-line message: characters that do not print (a newline in a damaged
+    shot file's move name) escaped as in Python's repr."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _easing_text(value: Any) -> Any:
     """A shot file may give a Bézier as four numbers; keep it as ``bezier(x1,y1,x2,y2)``
     (anything else is left for the schema to refuse)."""
@@ -256,13 +262,13 @@ def check_shot(shot: Shot) -> Shot:
 def _check_segments(shot: Shot) -> None:
     frames = seconds = 0.0
     for i, segment in enumerate(shot.segments):
-        _check_step(segment, f"segment {i + 1} ({segment.move})")
+        _check_step(segment, f"segment {i + 1} ({_label(segment.move)})")
         if segment.frames is not None and segment.duration is not None:
             raise MoveError(f"segment {i + 1}: give frames or duration, not both")
         frames += segment.frames or 0
         seconds += segment.duration or 0.0
         for j, layer in enumerate(segment.layers):
-            _check_step(layer, f"segment {i + 1}, layer {j + 1} ({layer.move})")
+            _check_step(layer, f"segment {i + 1}, layer {j + 1} ({_label(layer.move)})")
     if frames > MAX_FRAMES or seconds > MAX_SECONDS:
         raise MoveError(
             f"the segments take {frames:.0f} frames and {seconds:g} s; a shot has at most "
@@ -550,7 +556,7 @@ def _segments_path(
     target = context.camera.pose[:3, :3] @ context.target + context.camera.pose[:3, 3]
     cameras: list[Camera] = []
     for k, (segment, n) in enumerate(zip(shot.segments, counts, strict=True)):
-        ctx = _context_from(current, target, f"segment {k + 1} ({segment.move})")
+        ctx = _context_from(current, target, f"segment {k + 1} ({_label(segment.move)})")
         steps = np.arange(n) if k == 0 else np.arange(1, n + 1)
         linear = steps / max(n - 1 if k == 0 else n, 1)
         own = segment.easing or easing

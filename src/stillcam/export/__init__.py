@@ -77,9 +77,11 @@ def write_exports(
     camera_path: CameraPath,
     *,
     file_pattern: str = "frame.{number}.png",
+    lens: tuple[float, float] | None = None,
 ) -> None:
     """Write each of ``files`` (checked with :func:`check_exports`) for ``scene`` along
-    ``camera_path``; ``file_pattern`` names the rendered frames in ``transforms.json``."""
+    ``camera_path``; ``file_pattern`` names the rendered frames in ``transforms.json``;
+    ``lens`` = (f-number, focus metres) of the depth of field, for USD (None: none)."""
     for file in files:
         suffix = Path(file).suffix.lower()
         if suffix == ".glb":
@@ -91,7 +93,7 @@ def write_exports(
         elif suffix == ".ply":
             write_ply(scene, file)
         elif suffix in (".usda", ".usdc"):
-            write_usd(scene, camera_path, file)
+            write_usd(scene, camera_path, file, lens=lens)
         else:  # pragma: no cover - check_exports refuses these first
             raise InputError(f"--export {file}: unknown format")
 

@@ -12,7 +12,8 @@ expect), ``startTimeCode``/``endTimeCode`` = the shot's first and last frame num
 * ``camera``: a ``UsdGeom.Camera`` with a time-sampled transform per frame and the lens in
   millimetres (tenths of the stage unit, USD's rule): ``focalLength`` per frame, horizontal
   and vertical aperture of the frame's 35 mm-equivalent filmback (diagonal 43.27 mm, the
-  frame's aspect: docs/conventions.md) and the principal point as aperture offsets.
+  frame's aspect: docs/conventions.md) and the principal point as aperture offsets; with
+  depth of field (``--fstop``), ``fStop`` and ``focusDistance`` (stage units, cm).
 
 Transforms are written as USD stores them: matrices for row vectors (the transpose of
 stillcam's column-vector matrices).
@@ -71,9 +72,12 @@ def import_pxr():
     return Gf, Sdf, Usd, UsdGeom, UsdShade, Vt
 
 
-def write_usd(scene: Scene, camera_path: CameraPath, file: str | Path) -> None:
+def write_usd(
+    scene: Scene, camera_path: CameraPath, file: str | Path, *, lens: tuple[float, float] | None = None
+) -> None:
     """Write the stage (module docstring) to ``file`` (``.usda`` or ``.usdc``) and its atlas
-    beside it, each through a temporary file renamed into place."""
+    beside it, each through a temporary file renamed into place. ``lens``: (f-number, focus
+    distance in metres) of the render's depth of field, or None without."""
     Gf, Sdf, Usd, UsdGeom, UsdShade, Vt = import_pxr()
     file = Path(file)
     texture_name = atlas_path(file).name
@@ -145,6 +149,9 @@ def write_usd(scene: Scene, camera_path: CameraPath, file: str | Path) -> None:
                     lens_attrs[key] = camera_prim.GetPrim().GetAttribute(key)
                 lens_attrs[key].Set(float(value), number)
         camera_prim.CreateClippingRangeAttr(Gf.Vec2f(1.0, 1.0e6))
+        if lens is not None:
+            camera_prim.CreateFStopAttr(float(lens[0]))
+            camera_prim.CreateFocusDistanceAttr(float(lens[1] * CM_PER_M))
         stage.GetRootLayer().documentation = "stillcam scene and shot camera (docs/delivery.md)"
         stage.GetRootLayer().Save()
         del stage

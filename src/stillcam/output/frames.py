@@ -8,7 +8,7 @@ directly, with the same bytes as compositing its float frame.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,29 @@ def shaded_frame(renderer: Renderer, scene: Scene, camera: Camera, *, fill: bool
     colour (:func:`~stillcam.render.frame.fill_holes`)."""
     frame = renderer.render(scene, camera)
     return fill_holes(frame) if fill else frame
+
+
+def motion_frame(renderer: Renderer, scene: Scene, cameras: Sequence[Camera], *, fill: bool) -> Frame:
+    """A motion-blurred frame: the mean of :func:`shaded_frame` from each sub-frame camera
+    (:func:`~stillcam.camera.shutter.subframe_cameras`), each filled first with ``fill``.
+
+    ``rgb`` (premultiplied) and ``alpha`` are averaged in float32, sub-frames summed in the
+    order given, then divided by their count; ``depth`` is the nearest over the sub-frames
+    (per pixel, +inf where none sees anything).
+    """
+    if not cameras:
+        raise ValueError("motion_frame needs at least one sub-frame camera")
+    first = shaded_frame(renderer, scene, cameras[0], fill=fill)
+    rgb = first.rgb.astype(np.float32, copy=True)
+    alpha = first.alpha.astype(np.float32, copy=True)
+    depth = first.depth.astype(np.float32, copy=True)
+    for camera in cameras[1:]:
+        frame = shaded_frame(renderer, scene, camera, fill=fill)
+        rgb += frame.rgb
+        alpha += frame.alpha
+        np.minimum(depth, frame.depth, out=depth)
+    count = np.float32(len(cameras))
+    return Frame(rgb / count, depth, alpha / count)
 
 
 def display_frame(
@@ -131,8 +154,17 @@ class ShotOutput:
     def sinks(self) -> tuple[FrameSink, ...]:
         return (self.sink, *self.passes.values())
 
-    def items(self, camera: Camera) -> list[tuple[Callable[[Any], None], Any]]:
-        """(a sink's ``write``, its item) for every sink, rendered from ``camera``."""
+    def items(
+        self, camera: Camera, subframes: Sequence[Camera] = ()
+    ) -> list[tuple[Callable[[Any], None], Any]]:
+        """(a sink's ``write``, its item) for every sink, rendered from ``camera``.
+
+        With ``subframes`` (motion blur, ``--shutter``) the main sink gets their mean
+        (:func:`motion_frame`, never the fused display shortcut) and the passes the centre:
+        the depth and coverage of ``camera`` itself, the frame's own time.
+        """
+        if subframes:
+            return self._blurred_items(camera, subframes)
         if not self.passes:  # the fast path (a DisplayRenderer's fused display pixels)
             item = sink_item(
                 self.renderer, self.scene, camera, self.settings, self.sink.accepts, fill=self.fill
@@ -146,6 +178,24 @@ class ShotOutput:
                 items.append((sink.write, self.coverage_renderer.render(self.coverage, camera).rgb[..., 0]))
             else:
                 items.append((sink.write, item_from_frame(frame, camera, self.settings, sink.accepts)))
+        return items
+
+    def _blurred_items(
+        self, camera: Camera, subframes: Sequence[Camera]
+    ) -> list[tuple[Callable[[Any], None], Any]]:
+        """:meth:`items` with motion blur: the main sink from the sub-frames' mean, the
+        passes from ``camera`` (its depth rendered once more, only when a depth pass asks)."""
+        blurred = motion_frame(self.renderer, self.scene, subframes, fill=self.fill)
+        items = [(self.sink.write, item_from_frame(blurred, camera, self.settings, self.sink.accepts))]
+        centre: Frame | None = None
+        for sink in self.passes.values():
+            if sink.accepts == "coverage":
+                assert self.coverage is not None and self.coverage_renderer is not None
+                items.append((sink.write, self.coverage_renderer.render(self.coverage, camera).rgb[..., 0]))
+                continue
+            if centre is None:
+                centre = shaded_frame(self.renderer, self.scene, camera, fill=self.fill)
+            items.append((sink.write, item_from_frame(centre, camera, self.settings, sink.accepts)))
         return items
 
     def stage_file(self, final: Path, write: Callable[[Path], None]) -> None:

@@ -7,6 +7,7 @@ from fractions import Fraction
 
 from ..errors import InputError
 from ..io.files import check_destination
+from .burnin import check_burn_in, parse_guides
 from .codecs import check_timecode, video_codec
 from .colour import check_colourspace
 from .exr import ExrSequenceSink
@@ -16,7 +17,7 @@ from .writers import FrameSink, OutputSettings, SequenceSink, VideoSink, check_s
 
 def check_output(target: OutputTarget, settings: OutputSettings, fps: Fraction) -> None:
     """Everything about an output that can be checked before any work: the codec for the
-    file's extension, bit depth, timecode, colour space (the frame size is checked when the
+    file's extension, bit depth, timecode, colour space, burn-ins (the frame size is checked when the
     sink opens, once the cameras are known).
 
     Raises:
@@ -26,6 +27,10 @@ def check_output(target: OutputTarget, settings: OutputSettings, fps: Fraction) 
         raise InputError(
             "--output-colorspace applies to EXR frames (shot.####.exr); PNG and video are sRGB/BT.709"
         )
+    wanted = settings.burn_in or bool(parse_guides(settings.guides))
+    check_burn_in(target, settings.codec, wanted=wanted, anyway=settings.burn_in_anyway)
+    if wanted and settings.timecode:  # burned into PNG frames too
+        check_timecode(settings.timecode, fps)
     if target.kind == "video":
         codec = video_codec(settings.codec, target.path.suffix)
         if settings.bit_depth != 8 and codec.bits == 8 and not codec.rgb:

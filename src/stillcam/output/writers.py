@@ -31,6 +31,7 @@ from ..io.files import (
     publish_all,
 )
 from ..render.frame import Frame, compose_row, unpremultiplied
+from .burnin import parse_guides
 from .codecs import CodecName, VideoCodec, check_timecode, stream_pix_fmt, video_codec
 from .colour import OutputColourspace
 from .targets import OutputTarget
@@ -95,6 +96,30 @@ class OutputSettings:
     matte: tuple[float, float, float] = field(
         default=(0.0, 0.0, 0.0),
         metadata={"help": "R,G,B in [0,1] shown where the camera sees no scene (holes)"},
+    )
+    burn_in: bool = field(
+        default=False,
+        metadata={
+            "help": "burn the shot name, move, lens (and f-stop), frame number and timecode into "
+            "every frame of a review copy (h264, h265, PNG); docs/delivery.md"
+        },
+    )
+    guides: str = field(
+        default="",
+        metadata={
+            "metavar": "LIST",
+            "help": "frame lines burned into a review copy, comma-separated: aspect ratios "
+            "(2.39, 1.85, 4:3) and safe (the SMPTE ST 2046-1 action and title safe areas, 0.93 and "
+            "0.90 of the frame), "
+            "e.g. 2.39,1.85,safe; empty = none",
+        },
+    )
+    burn_in_anyway: bool = field(
+        default=False,
+        metadata={
+            "help": "allow --burn-in/--guides on the delivery codecs prores-422hq, dnxhr-hq and ffv1 "
+            "(never on EXR frames or prores-4444)"
+        },
     )
 
     def __post_init__(self) -> None:
@@ -412,6 +437,7 @@ def _check_settings(settings: OutputSettings) -> None:
     output's extension and the shot's fps, are checked with them
     (:func:`~stillcam.output.codecs.video_codec`, :func:`~stillcam.output.codecs.check_timecode`)."""
     check_fields(settings, choices_later=("codec",))
+    parse_guides(settings.guides)
     unknown = sorted(set(settings.passes) - set(PASSES))
     if unknown:
         raise InputError(f"--pass {', '.join(unknown)}: choose from {', '.join(PASSES)}")

@@ -8,10 +8,12 @@ from typing import Literal, Protocol, get_args, runtime_checkable
 import numpy as np
 from numba import njit, prange
 
-from ..bounds import check_fields
+from ..bounds import check_fields, check_integer, check_number
 from ..camera.camera import Camera
+from ..camera.shutter import DEFAULT_SHUTTER_DEG, MAX_SHUTTER_DEG
 from ..errors import InputError
 from ..scene.mesh import Scene
+from .lens import MAX_FSTOP, MIN_FSTOP, parse_focus
 
 RendererName = Literal["cpu", "gl", "auto", "reference"]
 RENDERERS: tuple[str, ...] = get_args(RendererName)
@@ -25,6 +27,8 @@ NEAR_CLIP_M = 1e-3
 EDGE_EPS_PX = 1e-3
 #: Slack in pixels of the bounding box that limits the pixels tested (see EDGE_EPS_PX).
 BBOX_EPS = 2e-3
+#: Most sub-frame samples a motion-blurred frame may take (``--shutter-samples``).
+MAX_SHUTTER_SAMPLES = 64
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,43 @@ class RenderSettings:
             "help": "render N x N samples per pixel and average them, 1..8 (anti-aliasing; cost grows N^2)"
         },
     )
+    shutter: float | None = field(
+        default=None,
+        metadata={
+            "metavar": "DEG",
+            "const": DEFAULT_SHUTTER_DEG,
+            "help": "motion blur: the shutter angle in degrees, [0, 360] (360 = open the whole frame; "
+            f"--shutter alone = {DEFAULT_SHUTTER_DEG:g}); each frame is the mean of --shutter-samples "
+            "renders from cameras spread over the open interval, centred on the frame "
+            "(docs/moves.md, Motion blur); default off, and 0 is off",
+        },
+    )
+    shutter_samples: int = field(
+        default=8,
+        metadata={
+            "metavar": "N",
+            "help": f"sub-frame camera samples per frame with --shutter, 1..{MAX_SHUTTER_SAMPLES} "
+            "(cost grows N times; 1 = no blur)",
+        },
+    )
+    fstop: float | None = field(
+        default=None,
+        metadata={
+            "metavar": "N",
+            "help": f"depth of field: the lens's f-number, [{MIN_FSTOP:g}, {MAX_FSTOP:g}] (a thin lens "
+            "with the shot's focal length and filmback; smaller = more blur); default off, and 0 is off "
+            "(docs/moves.md, Depth of field)",
+        },
+    )
+    focus: str = field(
+        default="subject",
+        metadata={
+            "metavar": "WHERE",
+            "help": "with --fstop: the focus distance: metres (camera z), subject (the distance the moves "
+            "use, --target / --target-depth) or a pixel X,Y of the frame as fractions (0,0 top left), "
+            "focused at the photo's depth there",
+        },
+    )
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -52,6 +93,24 @@ class RenderSettings:
             raise InputError(f"unknown renderer {self.renderer!r}; choose one of {', '.join(RENDERERS)}")
         if not 1 <= self.supersample <= 8:
             raise InputError(f"--supersample must be 1..8, got {self.supersample}")
+        if self.shutter is not None:
+            check_number("--shutter", self.shutter, 0.0, MAX_SHUTTER_DEG, what="degrees")
+        check_integer("--shutter-samples", self.shutter_samples, 1, MAX_SHUTTER_SAMPLES, what="samples")
+        if self.fstop is not None and self.fstop != 0.0:
+            check_number("--fstop", self.fstop, MIN_FSTOP, MAX_FSTOP, what="an f-number", note="0 = off")
+        parse_focus(self.focus)
+
+    @property
+    def motion_blur(self) -> bool:
+        """Whether frames are motion-blurred: a shutter above 0 degrees and more than one sample
+        (otherwise the frame is rendered once, bit for bit as without ``--shutter``)."""
+        return self.shutter is not None and self.shutter > 0.0 and self.shutter_samples > 1
+
+    @property
+    def depth_of_field(self) -> bool:
+        """Whether frames get a thin lens's depth of field (``--fstop`` above 0); otherwise
+        they are bit for bit as without ``--fstop``."""
+        return self.fstop is not None and self.fstop > 0.0
 
 
 @dataclass(frozen=True, eq=False)

@@ -46,6 +46,7 @@ EXAMPLES: dict[str, list[Any]] = {
     "frames": ["1001-1012"],
     "target": ["0.5,0.4"],
     "timecode": ["01:00:00:00"],
+    "guides": ["2.39,1.85,safe"],
     "passes": [["depth"]],
 }
 

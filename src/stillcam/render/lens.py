@@ -1,0 +1,85 @@
+"""Thin-lens optics in physical units: the ``--focus`` option and the circle of confusion.
+
+Units (docs/conventions.md): depths and focus distances are camera z in metres, focal lengths
+and filmbacks in millimetres, circles of confusion in output pixels (diameters).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import InputError
+
+#: Nearest and farthest focus distance in metres (``--focus``).
+MIN_FOCUS_M = 0.01
+MAX_FOCUS_M = 1e6
+#: Smallest and largest f-number (``--fstop``; 0 = off).
+MIN_FSTOP = 0.5
+MAX_FSTOP = 128.0
+
+#: A parsed ``--focus``: "subject", a distance in metres, or a pixel (x, y) as frame fractions.
+Focus = str | float | tuple[float, float]
+
+
+def parse_focus(text: str) -> Focus:
+    """``--focus`` text -> ``"subject"``, metres (float) or normalised ``(x, y)`` in [0, 1].
+
+    >>> parse_focus("subject"), parse_focus("2.5"), parse_focus("0.5,0.25")
+    ('subject', 2.5, (0.5, 0.25))
+    """
+    text = str(text).strip()
+    if text == "subject":
+        return "subject"
+    if "," in text:
+        try:
+            x, y = (float(v) for v in text[:100].split(","))
+        except ValueError:
+            raise InputError(f"--focus {text!r}: expected X,Y, e.g. --focus 0.5,0.4") from None
+        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):  # also refuses NaN
+            raise InputError(f"--focus {text}: X and Y are fractions of the frame, 0..1")
+        return x, y
+    try:
+        metres = float(text[:100])
+    except ValueError:
+        raise InputError(
+            f"--focus {text!r}: give metres (e.g. 2.5), subject, or a pixel X,Y (e.g. 0.5,0.4)"
+        ) from None
+    if not (math.isfinite(metres) and MIN_FOCUS_M <= metres <= MAX_FOCUS_M):
+        raise InputError(f"--focus {text}: give metres in [{MIN_FOCUS_M:g}, {MAX_FOCUS_M:g}]")
+    return metres
+
+
+def coc_diameter_px(
+    z: np.ndarray, *, focal_mm: float, fstop: float, focus_m: float, px_per_mm: float
+) -> np.ndarray:
+    """The thin lens's circle of confusion of each depth, as a diameter in output pixels.
+
+    ``c = f² / (N (S - f)) * |z - S| / z`` millimetres on the sensor (f focal length, N
+    f-number, S focus distance, z depth; all lengths in mm inside the formula), times the
+    sensor's pixels per mm. A depth at infinity gets the limit ``f² / (N (S - f))``.
+
+    Args:
+        z: (H, W) float camera z in metres, > 0 (or +inf where nothing is seen).
+        focal_mm: the lens's focal length in mm (the camera's, with its filmback).
+        fstop: the f-number N, > 0.
+        focus_m: the focus distance S in metres, farther than the focal length.
+        px_per_mm: output pixels per mm of filmback (``camera.fx / camera.focal_mm``).
+
+    Returns:
+        (H, W) float32 diameters in pixels, >= 0 (0 at the focus distance).
+
+    Raises:
+        InputError: the focus distance is not beyond the focal length.
+
+    >>> coc_diameter_px(np.array([[2.0, np.inf]]), focal_mm=50, fstop=2, focus_m=1.0, px_per_mm=100).round(1)
+    array([[ 65.8, 131.6]], dtype=float32)
+    """
+    focus_mm = focus_m * 1000.0
+    if not focus_mm > focal_mm:
+        raise InputError(f"--focus {focus_m:g} m is not beyond the focal length ({focal_mm:.1f} mm)")
+    scale = focal_mm * focal_mm / (fstop * (focus_mm - focal_mm)) * px_per_mm
+    zm = np.maximum(np.asarray(z, np.float64), 1e-9)
+    ratio = np.where(np.isinf(zm), 1.0, np.abs(zm - focus_m) / np.where(np.isinf(zm), 1.0, zm))
+    return (scale * ratio).astype(np.float32)
