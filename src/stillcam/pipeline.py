@@ -50,13 +50,13 @@ from .errors import InputError, RecipeError
 from .example.procedural import example_inputs
 from .export import check_exports, export_outputs, write_exports
 from .io.depthfile import read_depth_file
-from .io.files import remove_stale_partials
+from .io.files import check_destination, remove_stale_partials
 from .io.hashing import sha256_file
 from .io.image import Picture, check_image_file, load_image
 from .options import RenderOptions
 from .output.burnin import BurnedSink, BurnIn, move_label, plan_burn_in
 from .output.frames import ShotOutput
-from .output.passes import open_pass_sinks, pass_target
+from .output.passes import open_pass_sinks, pass_target, stmap_paths, write_stmap
 from .output.provenance import (
     ContentCredential,
     SignedSink,
@@ -68,8 +68,10 @@ from .output.provenance import (
 from .output.recipe import Recipe, output_record, read_recipe, write_recipe
 from .output.sinks import SinkOpener, check_output, check_target, open_sink
 from .output.targets import OutputTarget, check_distinct, check_recipe_path, parse_output
+from .render.distortion import st_map, with_distortion
 from .render.dof import LensRenderer, with_depth_of_field
 from .render.frame import Renderer
+from .render.lens import parse_distortion
 from .render.registry import get_renderer, renderer_name
 from .safety import Safety, guard, proxy_for
 from .scene.fills import fill_model_records, pinned_fill_models, prepare_fill_models
@@ -123,9 +125,12 @@ def destination(
     target = parse_output(output)
     names = dict.fromkeys(options.output.passes)
     passes = [(f"--pass {name} sequence", pass_target(target, name)) for name in names]
-    outputs = [("output", target), *passes, ("recipe", target.recipe_path), *export_outputs(exports)]
+    stmaps = [("ST-map", path) for path in stmap_paths(target)] if options.render.lens_distortion else []
+    outputs = [("output", target), *passes, ("recipe", target.recipe_path), *stmaps, *export_outputs(exports)]
     check_distinct(outputs, _input_files(options, inputs))
     check_recipe_path(target, overwrite)
+    for _, stmap in stmaps:
+        check_destination(stmap, overwrite, "ST-map")
     check_target(target, overwrite)
     for _, pass_sequence in passes:
         check_target(pass_sequence, overwrite, "pass")
@@ -294,6 +299,8 @@ def _open_output(
         )
         # Its own renderer: one renderer per scene keeps the gl backend's texture uploaded.
         coverage = get_renderer(options.render) if "coverage" in passes else None
+        if coverage is not None:  # --distortion: the matte distorted like the frames
+            coverage = with_distortion(coverage, options.render, fill=False)
         return ShotOutput(
             renderer,
             scene,
@@ -375,6 +382,9 @@ def render_shot(
     renderer = with_depth_of_field(  # --fstop: a thin lens's blur on each frame (render/dof.py)
         renderer, options.render, source, depth.z, options.shot, fill=options.scene.fills
     )
+    lens = (renderer.fstop, renderer.focus_m) if isinstance(renderer, LensRenderer) else None
+    # --distortion: each frame rendered with overscan and distorted (render/distortion.py)
+    renderer = with_distortion(renderer, options.render, fill=options.scene.fills)
     burn = plan_burn_in(
         dest.target,
         text=options.output.burn_in,
@@ -388,13 +398,18 @@ def render_shot(
     shot_output = _open_output(dest, path, scene, options, renderer, signed, sink_opener, burn)
     try:  # published with the frames (ShotOutput.commit)
         shot_output.stage_file(dest.target.recipe_path, lambda file: write_recipe(file, recipe))
+        coeffs = parse_distortion(options.render.distortion)
+        if coeffs is not None:  # the first frame's camera (a zoom changes the map: docs/delivery.md)
+            first = full_path.cameras[0]
+            for inverse, stmap in zip((False, True), stmap_paths(dest.target), strict=True):
+                values = st_map(first, coeffs, inverse=inverse)
+                shot_output.stage_file(stmap, lambda file, values=values: write_stmap(file, values))
     except BaseException:
         shot_output.abort()
         raise
     for line in safety.warnings:  # after the sinks have checked the output: errors come first
         _LOG.warning(line)
     _write_frames(shot_output, path, dest.target.path.name, quiet, on_frame, _subframes(full_path, options))
-    lens = (renderer.fstop, renderer.focus_m) if isinstance(renderer, LensRenderer) else None
     write_exports(dest.exports, scene, full_path, file_pattern=dest.target.frame_pattern, lens=lens)
     return recipe
 

@@ -20,6 +20,7 @@ from .io.hashing import sha256_array
 from .io.image import picture_from_array
 from .options import RenderOptions
 from .output.frames import display_frame
+from .render.distortion import with_distortion
 from .render.dof import with_depth_of_field
 from .render.registry import get_renderer
 from .scene.plan import scene_for
@@ -78,5 +79,6 @@ def render_views(
     scene = scene_for(picture, DepthMap(depth, "array", sha256_array(depth)), source, cameras, settings.scene)
     render, fill = settings.render, settings.scene.fills  # --fstop: "subject" = the default subject
     renderer = with_depth_of_field(get_renderer(render), render, source, depth, settings.shot, fill=fill)
+    renderer = with_distortion(renderer, render, fill=fill)  # --distortion
     output = dataclasses.replace(settings.output, bit_depth=8)
     return [display_frame(renderer, scene, camera, output, fill=settings.scene.fills) for camera in cameras]

@@ -198,6 +198,24 @@ def test_only_outputs_of_display_pixels_are_chunked(tmp_path):
     assert "--pass" in (reason("s.mp4", passes=("depth",)) or "")
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "flag"),
+    [
+        ("fstop", 2.8, "--fstop"),
+        ("shutter", 180.0, "--shutter"),
+        ("distortion", "-0.1,0,0,0", "--distortion"),
+    ],
+)
+def test_lens_effects_render_the_shot_whole(tmp_path, field, value, flag):
+    """The encode replays display pixels through ``render_with``: a lens effect there would
+    be applied to the replayed frames again, so such shots are one task."""
+    photo, depth = _inputs(tmp_path / "in")
+    options = _options()
+    lensed = replace(options, render=replace(options.render, **{field: value}))
+    assert flag in (unchunkable(_job(photo, depth, tmp_path / "s.mp4", lensed)) or "")
+    assert unchunkable(_job(photo, depth, tmp_path / "s.mp4", options)) is None
+
+
 @pytest.mark.parametrize("stored", ["raw", "png"])  # png: chunks an earlier stillcam stored
 def test_the_replay_renderer_hands_over_stored_pixels(tmp_path, stored):
     pixels = np.arange(6 * 4 * 3, dtype=np.uint16).reshape(6, 4, 3) * 1000

@@ -139,6 +139,18 @@ def unchunkable(job: ShotJob) -> str | None:
     settings = job.options.output
     if settings.passes:
         return "--pass writes float passes beside the output"
+    render = job.options.render
+    lens = [
+        name
+        for name, on in (
+            ("--fstop", render.depth_of_field),
+            ("--shutter", render.motion_blur),
+            ("--distortion", render.lens_distortion),
+        )
+        if on
+    ]
+    if lens:  # the encode's replayed frames would go through the lens again
+        return f"{' and '.join(lens)} work on the float frame and the whole shot"
     target = parse_output(job.output)
     if target.kind == "video":
         try:

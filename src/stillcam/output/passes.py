@@ -92,3 +92,26 @@ def open_pass_sinks(
             sink.abort()
         raise
     return sinks
+
+
+def stmap_paths(target: OutputTarget) -> tuple[Path, Path]:
+    """The ST-maps written beside ``target`` with ``--distortion``: ``<stem>.stmap.exr``
+    (distort: undistorted plate -> the frames) and ``<stem>.undistort.stmap.exr`` (the inverse)."""
+    return (
+        target.path.with_name(f"{target.stem}.stmap.exr"),
+        target.path.with_name(f"{target.stem}.undistort.stmap.exr"),
+    )
+
+
+def write_stmap(path: Path, stmap: np.ndarray) -> None:
+    """One ST-map EXR: (H, W, 2) float32 as 32-bit float ``R``, ``G`` channels (and ``B`` = 0),
+    ZIP-compressed; the values are :func:`~stillcam.render.distortion.st_map`'s (Nuke's form)."""
+    import OpenEXR
+
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+    channels = {
+        "R": np.ascontiguousarray(stmap[..., 0], np.float32),
+        "G": np.ascontiguousarray(stmap[..., 1], np.float32),
+        "B": np.zeros(stmap.shape[:2], np.float32),
+    }
+    write_exr(path, header, channels)

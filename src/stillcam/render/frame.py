@@ -13,7 +13,7 @@ from ..camera.camera import Camera
 from ..camera.shutter import DEFAULT_SHUTTER_DEG, MAX_SHUTTER_DEG
 from ..errors import InputError
 from ..scene.mesh import Scene
-from .lens import MAX_FSTOP, MIN_FSTOP, parse_focus
+from .lens import MAX_FSTOP, MIN_FSTOP, parse_distortion, parse_focus
 
 RendererName = Literal["cpu", "gl", "auto", "reference"]
 RENDERERS: tuple[str, ...] = get_args(RendererName)
@@ -87,6 +87,18 @@ class RenderSettings:
         },
     )
 
+    distortion: str | None = field(
+        default=None,
+        metadata={
+            "metavar": "K1,K2,P1,P2",
+            "help": "lens distortion: Brown-Conrady radial K1, K2 and tangential P1, P2 coefficients "
+            "(OpenCV's order, normalised image coordinates; K1 < 0 barrel, > 0 pincushion), applied "
+            "to each frame rendered with overscan; writes <stem>.stmap.exr and <stem>.undistort.stmap.exr "
+            "(Nuke ST-maps) beside the output (docs/delivery.md, Lens distortion); default off, "
+            "0,0,0,0 is off",
+        },
+    )
+
     def __post_init__(self) -> None:
         check_fields(self)
         if self.renderer not in RENDERERS:
@@ -99,12 +111,19 @@ class RenderSettings:
         if self.fstop is not None and self.fstop != 0.0:
             check_number("--fstop", self.fstop, MIN_FSTOP, MAX_FSTOP, what="an f-number", note="0 = off")
         parse_focus(self.focus)
+        parse_distortion(self.distortion)
 
     @property
     def motion_blur(self) -> bool:
         """Whether frames are motion-blurred: a shutter above 0 degrees and more than one sample
         (otherwise the frame is rendered once, bit for bit as without ``--shutter``)."""
         return self.shutter is not None and self.shutter > 0.0 and self.shutter_samples > 1
+
+    @property
+    def lens_distortion(self) -> bool:
+        """Whether frames are distorted (``--distortion`` with a coefficient other than 0);
+        otherwise they are bit for bit as without it."""
+        return parse_distortion(self.distortion) is not None
 
     @property
     def depth_of_field(self) -> bool:

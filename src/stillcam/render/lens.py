@@ -1,4 +1,5 @@
-"""Thin-lens optics in physical units: the ``--focus`` option and the circle of confusion.
+"""Thin-lens optics in physical units: the ``--focus`` option and the circle of confusion; the
+``--distortion`` option (its model: :mod:`stillcam.render.distortion`).
 
 Units (docs/conventions.md): depths and focus distances are camera z in metres, focal lengths
 and filmbacks in millimetres, circles of confusion in output pixels (diameters).
@@ -19,6 +20,11 @@ MAX_FOCUS_M = 1e6
 MIN_FSTOP = 0.5
 MAX_FSTOP = 128.0
 
+#: Brown–Conrady coefficients (k1, k2, p1, p2).
+Coefficients = tuple[float, float, float, float]
+#: Largest |k1|, |k2| and |p1|, |p2| accepted.
+MAX_RADIAL = 2.0
+MAX_TANGENTIAL = 0.2
 #: A parsed ``--focus``: "subject", a distance in metres, or a pixel (x, y) as frame fractions.
 Focus = str | float | tuple[float, float]
 
@@ -83,3 +89,37 @@ def coc_diameter_px(
     zm = np.maximum(np.asarray(z, np.float64), 1e-9)
     ratio = np.where(np.isinf(zm), 1.0, np.abs(zm - focus_m) / np.where(np.isinf(zm), 1.0, zm))
     return (scale * ratio).astype(np.float32)
+
+
+def parse_distortion(text: str | None) -> Coefficients | None:
+    """``--distortion`` text -> (k1, k2, p1, p2), or None when off (no text, or all zero).
+
+    >>> parse_distortion("-0.1,0.02,0,0"), parse_distortion("0,0,0,0"), parse_distortion(None)
+    ((-0.1, 0.02, 0.0, 0.0), None, None)
+    """
+    if text is None or not str(text).strip():
+        return None
+    text = str(text).strip()
+    if len(text) > 200:
+        raise InputError(
+            f"--distortion {text[:40]!r}...: expected K1,K2,P1,P2, e.g. --distortion -0.1,0.02,0,0"
+        )
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(
+            f"--distortion {text!r}: expected K1,K2,P1,P2, e.g. --distortion -0.1,0.02,0,0"
+        ) from None
+    if len(values) != 4:
+        raise InputError(f"--distortion {text!r}: expected 4 numbers K1,K2,P1,P2, got {len(values)}")
+    k1, k2, p1, p2 = values
+    if not all(math.isfinite(v) for v in values):
+        raise InputError(f"--distortion {text!r}: the coefficients must be finite numbers")
+    if max(abs(k1), abs(k2)) > MAX_RADIAL or max(abs(p1), abs(p2)) > MAX_TANGENTIAL:
+        raise InputError(
+            f"--distortion {text!r}: K1, K2 must be in [-{MAX_RADIAL:g}, {MAX_RADIAL:g}], "
+            f"P1, P2 in [-{MAX_TANGENTIAL:g}, {MAX_TANGENTIAL:g}]"
+        )
+    if not any(values):
+        return None
+    return k1, k2, p1, p2
