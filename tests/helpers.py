@@ -75,3 +75,35 @@ def tiny_shot_inputs(folder: Path, seed: int = 0, *, numbered: bool = False) -> 
     cv2.imwrite(str(photo), np.rint(rgb[..., ::-1] * 255).astype(np.uint8))
     np.save(depth, z.astype(np.float32))
     return photo, depth
+
+
+def save_depth_anything(folder: Path) -> Path:
+    """A tiny random-weight Depth Anything V2 (seeded) saved as a local model folder, with the
+    real repositories' image-processor settings: for the loading code's tests (needs torch and
+    transformers; the caller skips without them)."""
+    import torch
+    import transformers
+
+    from stillcam.depth.models import DEPTH_ANYTHING_PROCESSOR
+
+    backbone = transformers.Dinov2Config(
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=64,
+        patch_size=14,
+        image_size=518,
+        out_features=["stage1", "stage2", "stage3", "stage4"],
+        reshape_hidden_states=False,
+    )
+    config = transformers.DepthAnythingConfig(
+        backbone_config=backbone,
+        fusion_hidden_size=16,
+        neck_hidden_sizes=[8, 16, 32, 32],
+        head_hidden_size=8,
+        reassemble_hidden_size=32,
+    )
+    torch.manual_seed(0)
+    transformers.DepthAnythingForDepthEstimation(config).save_pretrained(folder)
+    transformers.DPTImageProcessorPil(**DEPTH_ANYTHING_PROCESSOR).save_pretrained(folder)
+    return folder

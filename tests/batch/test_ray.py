@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import tiny_shot_inputs
+from helpers import save_depth_anything, tiny_shot_inputs
 from stillcam.batch.jobs import ShotJob, ShotResult, run_shot
 from stillcam.batch.ray_backend import RayBackend, init_arguments, shot_memory
 from stillcam.batch.run import StopBatch
@@ -149,37 +149,10 @@ def test_failures_are_results_and_a_stop_cancels_the_rest(tmp_path, reference, l
     assert len(seen) == 1
 
 
-def _save_tiny_depth_anything(folder: Path) -> Path:
-    """A random-weight Depth Anything saved as a local model folder (as tests/depth do)."""
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
-    from stillcam.depth.models import DEPTH_ANYTHING_PROCESSOR
-
-    backbone = transformers.Dinov2Config(
-        hidden_size=32,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=64,
-        patch_size=14,
-        image_size=518,
-        out_features=["stage1", "stage2", "stage3", "stage4"],
-        reshape_hidden_states=False,
-    )
-    config = transformers.DepthAnythingConfig(
-        backbone_config=backbone,
-        fusion_hidden_size=16,
-        neck_hidden_sizes=[8, 16, 32, 32],
-        head_hidden_size=8,
-        reassemble_hidden_size=32,
-    )
-    torch.manual_seed(0)
-    transformers.DepthAnythingForDepthEstimation(config).save_pretrained(folder)
-    transformers.DPTImageProcessorPil(**DEPTH_ANYTHING_PROCESSOR).save_pretrained(folder)
-    return folder
-
-
 def test_depth_is_estimated_once_per_photo_by_the_node_actor(tmp_path, monkeypatch, local_ray):
-    model = str(_save_tiny_depth_anything(tmp_path / "model"))
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    model = str(save_depth_anything(tmp_path / "model"))
     monkeypatch.setenv("STILLCAM_CACHE_DIR", str(tmp_path / "cache"))  # passed on to every task
     photo, _ = _inputs(tmp_path / "in", 4)
     options = _options(0.5, model_dir=model)

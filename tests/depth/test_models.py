@@ -20,8 +20,9 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from helpers import save_depth_anything  # noqa: E402
 from stillcam.depth.estimate import ModelUnavailableError, estimate_depth, model_folder  # noqa: E402
-from stillcam.depth.models import DEPTH_ANYTHING_PROCESSOR, get_model, model_table  # noqa: E402
+from stillcam.depth.models import get_model, model_table  # noqa: E402
 from stillcam.errors import InputError, MissingExtraError  # noqa: E402
 
 
@@ -29,32 +30,6 @@ from stillcam.errors import InputError, MissingExtraError  # noqa: E402
 def offline(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("STILLCAM_CACHE_DIR", str(tmp_path / "cache"))
-
-
-def _dinov2(**extra):
-    return transformers.Dinov2Config(
-        hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=64, **extra
-    )
-
-
-def save_depth_anything(folder: Path) -> Path:
-    backbone = _dinov2(
-        patch_size=14,
-        image_size=518,
-        out_features=["stage1", "stage2", "stage3", "stage4"],
-        reshape_hidden_states=False,
-    )
-    config = transformers.DepthAnythingConfig(
-        backbone_config=backbone,
-        fusion_hidden_size=16,
-        neck_hidden_sizes=[8, 16, 32, 32],
-        head_hidden_size=8,
-        reassemble_hidden_size=32,
-    )
-    torch.manual_seed(0)
-    transformers.DepthAnythingForDepthEstimation(config).save_pretrained(folder)
-    transformers.DPTImageProcessorPil(**DEPTH_ANYTHING_PROCESSOR).save_pretrained(folder)
-    return folder
 
 
 def save_zoedepth(folder: Path) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import tiny_shot_inputs
+from helpers import save_depth_anything, tiny_shot_inputs
 from stillcam import pipeline
 from stillcam.depth.estimate import model_folder
 from stillcam.depth.models import get_model
@@ -83,7 +83,7 @@ def test_a_fill_model_is_listed_with_its_weights_and_rerenders_bit_for_bit(tmp_p
 def test_a_depth_model_is_listed_with_the_sha256_of_its_weights(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    folder = _helpers("depth/test_models.py").save_depth_anything(tmp_path / "dav2")
+    folder = save_depth_anything(tmp_path / "dav2")
     photo, _ = tiny_shot_inputs(tmp_path / "in")
     options = RenderOptions.from_fields({**SHOT, "model_dir": str(folder)})
     recipe = pipeline.render(photo, None, tmp_path / "a.mp4", options)
