@@ -177,15 +177,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="same as --export FILE.json (per-frame cameras as a nerfstudio-style transforms.json)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument(
-        "--sign",
-        nargs=2,
-        metavar=("KEY", "CERT"),
-        default=None,
-        help="embed C2PA content credentials signed with KEY (private key, PEM) and CERT (certificate "
+    _sign_argument(
+        parser,
+        "embed C2PA content credentials signed with KEY (private key, PEM) and CERT (certificate "
         "chain, PEM, signing certificate first) in a .mp4/.mov video or in every frame of a .####.png "
         "sequence (extra 'provenance'; not .mkv or EXR); checked before any work (docs/delivery.md)",
     )
+
+
+def _sign_argument(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--sign KEY CERT`` on ``parser`` (render, demo, rerender, batch), with its own help."""
+    parser.add_argument("--sign", nargs=2, metavar=("KEY", "CERT"), default=None, help=help)
 
 
 def _signing(args: argparse.Namespace) -> Any:
@@ -497,12 +499,9 @@ def _batch_parser(commands: Any) -> None:
         action="store_false",
         help="render every shot whatever fails (default)",
     )
-    batch.add_argument(
-        "--sign",
-        nargs=2,
-        metavar=("KEY", "CERT"),
-        default=None,
-        help="sign every shot's output with C2PA content credentials, as `render --sign` (extra "
+    _sign_argument(
+        batch,
+        "sign every shot's output with C2PA content credentials, as `render --sign` (extra "
         "'provenance'; .mp4, .mov, .####.png outputs): checked before any work; each worker reads "
         "KEY and CERT again, so on a cluster they must be at the same path on every node",
     )
