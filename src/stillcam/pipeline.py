@@ -69,10 +69,11 @@ from .output.recipe import Recipe, output_record, read_recipe, write_recipe
 from .output.sinks import SinkOpener, check_output, check_target, open_sink
 from .output.targets import OutputTarget, check_distinct, check_recipe_path, parse_output
 from .render.distortion import st_map, with_distortion
-from .render.dof import LensRenderer, with_depth_of_field
+from .render.dof import LensRenderer, focus_pulled, with_depth_of_field
 from .render.frame import Renderer
 from .render.lens import parse_distortion
 from .render.registry import get_renderer, renderer_name
+from .render.vignette import with_vignette
 from .safety import Safety, guard, proxy_for
 from .scene.fills import fill_model_records, pinned_fill_models, prepare_fill_models
 from .scene.mesh import Scene
@@ -203,6 +204,7 @@ def plan_cameras(
         clamp=shot.safe,
         condition=framed.inside if framed else None,
     )
+    path = focus_pulled(path, options.render, source, depth.z, shot)  # --focus A..B: per-frame focus
     framing = framed.framing(safety.amount) if framed else None
     upscale = shot_upscale(source, depth.z, path.cameras, path.first_frame)  # before any rendering
     warnings = safety.warnings + (framing.warnings if framing else ()) + metres_warning(plan, depth)
@@ -380,11 +382,18 @@ def render_shot(
     signed = (credential, recipe) if credential is not None else None
     source = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
     renderer = with_depth_of_field(  # --fstop: a thin lens's blur on each frame (render/dof.py)
-        renderer, options.render, source, depth.z, options.shot, fill=options.scene.fills
+        renderer,
+        options.render,
+        source,
+        depth.z,
+        options.shot,
+        fill=options.scene.fills,
+        cameras=full_path.cameras,
     )
     lens = (renderer.fstop, renderer.focus_m) if isinstance(renderer, LensRenderer) else None
     # --distortion: each frame rendered with overscan and distorted (render/distortion.py)
     renderer = with_distortion(renderer, options.render, fill=options.scene.fills)
+    renderer = with_vignette(renderer, options.render, fill=options.scene.fills)  # --vignette
     burn = plan_burn_in(
         dest.target,
         text=options.output.burn_in,

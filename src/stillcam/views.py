@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from .camera.camera import Camera, fit_output_camera
+from .camera.path import CameraPath
 from .depth.convert import DepthMap
 from .errors import DepthError, InputError
 from .io.hashing import sha256_array
@@ -21,8 +23,9 @@ from .io.image import picture_from_array
 from .options import RenderOptions
 from .output.frames import display_frame
 from .render.distortion import with_distortion
-from .render.dof import with_depth_of_field
+from .render.dof import focus_pulled, with_depth_of_field
 from .render.registry import get_renderer
+from .render.vignette import with_vignette
 from .scene.plan import scene_for
 
 
@@ -78,7 +81,14 @@ def render_views(
     picture = picture_from_array(image)
     scene = scene_for(picture, DepthMap(depth, "array", sha256_array(depth)), source, cameras, settings.scene)
     render, fill = settings.render, settings.scene.fills  # --fstop: "subject" = the default subject
-    renderer = with_depth_of_field(get_renderer(render), render, source, depth, settings.shot, fill=fill)
+    # --focus A..B: pulled over the poses as frames 1001, 1002, ... (--rack in those numbers)
+    cameras = list(
+        focus_pulled(CameraPath(tuple(cameras), Fraction(24)), render, source, depth, settings.shot).cameras
+    )
+    renderer = with_depth_of_field(
+        get_renderer(render), render, source, depth, settings.shot, fill=fill, cameras=cameras
+    )
     renderer = with_distortion(renderer, render, fill=fill)  # --distortion
+    renderer = with_vignette(renderer, render, fill=fill)  # --vignette
     output = dataclasses.replace(settings.output, bit_depth=8)
     return [display_frame(renderer, scene, camera, output, fill=settings.scene.fills) for camera in cameras]

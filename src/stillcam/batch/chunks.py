@@ -46,7 +46,8 @@ import numpy as np
 
 from .._version import __version__
 from ..camera.camera import Camera
-from ..camera.plan import plan_timing
+from ..camera.plan import plan_timing, shot_plan
+from ..camera.shot import Shot
 from ..errors import InputError, OutputError, StillcamError
 from ..io.files import write_text_atomic
 from ..io.hashing import sha256_file
@@ -132,6 +133,14 @@ def check_shot(job: ShotJob, *, overwrite: bool) -> tuple[int, int]:
     return timing.first_frame, timing.frames
 
 
+def _keyed_fstop(job: ShotJob) -> bool:
+    """Whether the shot file's keyframes set an f-stop (depth of field without ``--fstop``)."""
+    if job.options.shot.camera_file is None:
+        return False
+    plan = shot_plan(job.options.shot)
+    return isinstance(plan, Shot) and any(key.fstop is not None for key in plan.keyframes)
+
+
 def unchunkable(job: ShotJob) -> str | None:
     """Why ``job``'s output cannot be joined from chunks of display pixels, or None when it can."""
     if job.store is not None:
@@ -143,9 +152,10 @@ def unchunkable(job: ShotJob) -> str | None:
     lens = [
         name
         for name, on in (
-            ("--fstop", render.depth_of_field),
+            ("--fstop", render.depth_of_field or _keyed_fstop(job)),
             ("--shutter", render.motion_blur),
             ("--distortion", render.lens_distortion),
+            ("--vignette", bool(render.vignette)),
         )
         if on
     ]

@@ -19,6 +19,9 @@ class Camera:
         fx, fy: focal lengths in pixels.
         cx, cy: principal point in pixels (pixel centres at integer coordinates).
         pose: (4, 4) float64 camera-to-world matrix; world = the photo's camera frame.
+        focus_m: this frame's focus distance in metres (camera z) for depth of field, or None
+            = the render's ``--focus`` (a rack focus or keyframed focus sets it per frame).
+        fstop: this frame's f-number, or None = the render's ``--fstop`` (keyframed f-stops).
     """
 
     width: int
@@ -28,6 +31,8 @@ class Camera:
     cx: float
     cy: float
     pose: np.ndarray = field(default_factory=lambda: np.eye(4))
+    focus_m: float | None = None
+    fstop: float | None = None
 
     @classmethod
     def from_focal_mm(cls, width: int, height: int, focal_mm: float) -> Camera:

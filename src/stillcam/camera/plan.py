@@ -105,15 +105,15 @@ def parse_size(text: str, source_width: int, source_height: int) -> tuple[int, i
     return parse_size_text(text) or (source_width, source_height)
 
 
-def parse_frame_span(text: str) -> tuple[int, int]:
+def parse_frame_span(text: str, option: str = "--frames") -> tuple[int, int]:
     """``A-B`` -> (A, B), frame numbers with A <= B (whether the shot has them is checked by
-    :func:`frame_range`)."""
+    :func:`frame_range`); ``option`` names the flag in errors."""
     match = re.fullmatch(r"\s*(\d{1,9})\s*-\s*(\d{1,9})\s*", str(text))
     if not match:
-        raise InputError(f"--frames {text!r}: write A-B with frame numbers A <= B, e.g. 1001-1048")
+        raise InputError(f"{option} {text!r}: write A-B with frame numbers A <= B, e.g. 1001-1048")
     a, b = int(match[1]), int(match[2])
     if a > b:
-        raise InputError(f"--frames {text}: the first frame must not come after the last (A <= B)")
+        raise InputError(f"{option} {text}: the first frame must not come after the last (A <= B)")
     return a, b
 
 

@@ -37,6 +37,7 @@ from ..errors import InputError, MoveError
 from ..io.files import write_text_atomic
 from ..io.structured import MiB, read_structured, schema_message
 from .camera import Camera, look_at, pose_from
+from .focus import MAX_FOCUS_M, MAX_FSTOP, MIN_FOCUS_M, MIN_FSTOP, key_lens_values, with_key_lens
 from .keyframes import (
     eased_times,
     interpolate_keys,
@@ -137,6 +138,11 @@ class Keyframe:
         quaternion: (w, x, y, z) camera-to-world rotation in OpenCV axes.
         focal_mm: focal length (35 mm-equivalent, or on the lens filmback when the shot gives
             one); None = the previous key's (the first key: the shot's lens).
+        focus_m: focus distance in metres (camera z) for depth of field; None = the previous
+            key's (keys before the first one given hold it; no key: the render's ``--focus``).
+            Pulled linearly in dioptres between keys, through the keys' easings.
+        fstop: f-number; None = the previous key's (no key: the render's ``--fstop``); a key's
+            f-stop turns depth of field on. Changed linearly in stops between keys.
         easing: speed curve of the interval from this key to the next.
     """
 
@@ -147,6 +153,8 @@ class Keyframe:
     rotation: tuple[_Degrees, _Degrees, _Degrees] | None = None
     quaternion: tuple[_Unit, _Unit, _Unit, _Unit] | None = None
     focal_mm: _FocalMm | None = None
+    focus_m: Annotated[float, Field(ge=MIN_FOCUS_M, le=MAX_FOCUS_M)] | None = None
+    fstop: Annotated[float, Field(ge=MIN_FSTOP, le=MAX_FSTOP)] | None = None
     easing: _Easing = "linear"
 
     _easing = field_validator("easing", mode="before")(_easing_text)
@@ -599,10 +607,12 @@ def _keys_path(
     p, r, f = interpolate_keys(
         times, positions, rotations, np.array(focals), at, spline=shot.interpolation.position == "catmull-rom"
     )
-    return [
+    cameras = [
         replace(start, fx=float(f[i]), fy=float(f[i]) * start.fy / start.fx, pose=pose_from(r[i], p[i]))
         for i in range(n)
     ]
+    focus = key_lens_values([k.focus_m for k in keys], times, at, stops=False)
+    return with_key_lens(cameras, focus, key_lens_values([k.fstop for k in keys], times, at, stops=True))
 
 
 def _key_rotation(key: Keyframe) -> np.ndarray:

@@ -23,12 +23,14 @@ any renderer is asked: every backend gets the same sub-frame cameras.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 
 from ..errors import InputError
 from .camera import Camera, pose_from
+from .focus import lerp_focus, lerp_fstop
 from .path import CameraPath
 
 #: The shutter angle ``--shutter`` gives without a value, in degrees (half a frame open).
@@ -69,8 +71,9 @@ def _exp_rotation(vector: np.ndarray) -> np.ndarray:
 
 def interpolate_cameras(a: Camera, b: Camera, u: float) -> Camera:
     """The camera ``u`` of the way from ``a`` to ``b`` (``u`` may lie outside [0, 1]: the same
-    motion extended). Position, fx, fy, cx, cy linear; rotation by slerp, ``R_a @ exp(u *
-    log(R_a^T R_b))``; the frame size is ``a``'s. ``u == 0`` gives ``a`` itself.
+    motion extended). Position, fx, fy, cx, cy linear; a focus pull's distance linear in
+    dioptres and its f-stop in stops (:func:`lerp_focus`, :func:`lerp_fstop`); rotation by
+    slerp, ``R_a @ exp(u * log(R_a^T R_b))``; the frame size is ``a``'s. ``u == 0`` gives ``a`` itself.
 
     >>> from stillcam.camera.camera import rotation_y
     >>> a = Camera(64, 48, 50.0, 50.0, 31.5, 23.5)
@@ -95,7 +98,16 @@ def interpolate_cameras(a: Camera, b: Camera, u: float) -> Camera:
         cx=lerp(a.cx, b.cx),
         cy=lerp(a.cy, b.cy),
         pose=pose_from(rotation, position),
+        focus_m=_lens_lerp(a.focus_m, b.focus_m, u, lerp_focus),
+        fstop=_lens_lerp(a.fstop, b.fstop, u, lerp_fstop),
     )
+
+
+def _lens_lerp(
+    x: float | None, y: float | None, u: float, lerp: Callable[[float, float, float], float]
+) -> float | None:
+    """A lens value ``u`` of the way from ``x`` to ``y`` (``x`` itself when either is None)."""
+    return x if x is None or y is None or x == y else lerp(x, y, u)
 
 
 def camera_at(path: CameraPath, time: float) -> Camera:

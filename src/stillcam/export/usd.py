@@ -77,7 +77,9 @@ def write_usd(
 ) -> None:
     """Write the stage (module docstring) to ``file`` (``.usda`` or ``.usdc``) and its atlas
     beside it, each through a temporary file renamed into place. ``lens``: (f-number, focus
-    distance in metres) of the render's depth of field, or None without."""
+    distance in metres) of the render's depth of field, or None without; the cameras' own
+    ``fstop`` and ``focus_m`` (a focus pull, keyframed lens values) take their place, time-sampled
+    per frame when they change."""
     Gf, Sdf, Usd, UsdGeom, UsdShade, Vt = import_pxr()
     file = Path(file)
     texture_name = atlas_path(file).name
@@ -149,9 +151,18 @@ def write_usd(
                     lens_attrs[key] = camera_prim.GetPrim().GetAttribute(key)
                 lens_attrs[key].Set(float(value), number)
         camera_prim.CreateClippingRangeAttr(Gf.Vec2f(1.0, 1.0e6))
-        if lens is not None:
-            camera_prim.CreateFStopAttr(float(lens[0]))
-            camera_prim.CreateFocusDistanceAttr(float(lens[1] * CM_PER_M))
+        if lens is not None:  # per frame when a focus pull or keyframed f-stops change them
+            fstops = [c.fstop if c.fstop is not None else lens[0] for c in camera_path.cameras]
+            focus = [c.focus_m if c.focus_m is not None else lens[1] for c in camera_path.cameras]
+            for attr, values, scale in (
+                (camera_prim.CreateFStopAttr(), fstops, 1.0),
+                (camera_prim.CreateFocusDistanceAttr(), focus, CM_PER_M),
+            ):
+                if len(set(values)) == 1:
+                    attr.Set(float(values[0] * scale))
+                else:
+                    for number, value in zip(camera_path.frame_numbers, values, strict=True):
+                        attr.Set(float(value * scale), number)
         stage.GetRootLayer().documentation = "stillcam scene and shot camera (docs/delivery.md)"
         stage.GetRootLayer().Save()
         del stage

@@ -290,8 +290,11 @@ class BurnIn:
         if not self.text:
             return []
         lens = f"{camera.focal_mm:.1f}mm (35mm eq.)"
-        if self.fstop:
-            lens += f"  f/{self.fstop:g}"
+        fstop = camera.fstop if camera.fstop is not None else self.fstop  # keyframed f-stops
+        if fstop:
+            lens += f"  f/{fstop:.3g}"
+        if fstop and camera.focus_m is not None:  # a focus pull: where focus is on this frame
+            lens += f"  @{camera.focus_m:.2f}m"
         return [
             ("top-left", self.shot),
             ("top-right", self.move),

@@ -20,6 +20,7 @@ reduced resolution); :func:`apply_dof_reference` scatters every pixel's own disc
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -27,10 +28,12 @@ import numpy as np
 from numba import njit, prange
 
 from ..camera.camera import Camera, fit_output_camera
+from ..camera.focus import racked_path
+from ..camera.path import CameraPath
 from ..camera.plan import ShotSettings, move_context
 from ..scene.mesh import Scene
 from .frame import Frame, Renderer, RenderSettings, fill_holes
-from .lens import Focus, coc_diameter_px, parse_focus
+from .lens import Focus, RackFocus, coc_diameter_px, parse_focus, parse_rack
 
 #: Circles of confusion below this diameter (pixels) are left sharp.
 SHARP_PX = 1.0
@@ -355,7 +358,9 @@ def signed_coc(depth: np.ndarray, camera: Camera, *, fstop: float, focus_m: floa
 
 class LensRenderer:
     """A :class:`~stillcam.render.frame.Renderer` that renders with ``inner``, fills holes
-    (with ``fill``) and blurs with a thin lens of ``fstop`` focused at ``focus_m`` metres.
+    (with ``fill``) and blurs with a thin lens of ``fstop`` focused at ``focus_m`` metres; a
+    camera's own :attr:`~stillcam.camera.camera.Camera.focus_m` and ``fstop`` (a focus pull,
+    keyframed lens values) take their place for its frame.
 
     Not a :class:`~stillcam.render.frame.DisplayRenderer`: frames go through the float
     :class:`Frame` (:func:`~stillcam.output.frames.display_frame` takes the general path).
@@ -367,11 +372,19 @@ class LensRenderer:
         self.focus_m = focus_m
         self.fill = fill
 
+    def lens(self, camera: Camera) -> tuple[float, float]:
+        """(f-number, focus metres) of ``camera``'s frame."""
+        return (
+            camera.fstop if camera.fstop is not None else self.fstop,
+            camera.focus_m if camera.focus_m is not None else self.focus_m,
+        )
+
     def render(self, scene: Scene, camera: Camera) -> Frame:
         frame = self.inner.render(scene, camera)
         if self.fill:
             frame = fill_holes(frame)
-        coc = signed_coc(frame.depth, camera, fstop=self.fstop, focus_m=self.focus_m)
+        fstop, focus_m = self.lens(camera)
+        coc = signed_coc(frame.depth, camera, fstop=fstop, focus_m=focus_m)
         return apply_dof(frame, coc)
 
 
@@ -380,7 +393,7 @@ def focus_distance(focus: Focus, source: Camera, z: np.ndarray, shot: ShotSettin
     photo's depth at a pixel ``(x, y)`` of the first output frame, picked like ``--target``.
 
     Args:
-        focus: :func:`~stillcam.render.lens.parse_focus`'s result.
+        focus: :func:`~stillcam.render.lens.parse_focus`'s result (one distance, not a pull).
         source: the photo's camera.
         z: (H, W) float32 depth of the photo in metres.
         shot: the move options (output size, ``--target``, ``--target-depth``).
@@ -393,6 +406,30 @@ def focus_distance(focus: Focus, source: Camera, z: np.ndarray, shot: ShotSettin
     return float(move_context(fit_output_camera(source, width, height), source, z, shot).subject_depth)
 
 
+def focus_pulled(
+    path: CameraPath, settings: RenderSettings, source: Camera, z: np.ndarray, shot: ShotSettings
+) -> CameraPath:
+    """``path`` with ``--focus A..B``'s rack focus on its cameras (each camera's ``focus_m``,
+    :func:`~stillcam.camera.focus.racked_path`, over the ``--rack`` frames); ``path`` itself
+    without a pull. ``path`` should be the whole shot, so that ``--frames`` renders the same
+    focus.
+
+    Raises:
+        InputError: the ``--rack`` frames outside the shot, or the shot file pulls focus too.
+    """
+    focus = parse_focus(settings.focus)
+    if not isinstance(focus, RackFocus):
+        return path
+    start, end = (focus_distance(f, source, z, shot) for f in (focus.start, focus.end))
+    span = parse_rack(settings.rack, settings.focus) if settings.rack is not None else None
+    return racked_path(path, start, end, span)
+
+
+def depth_of_field_on(settings: RenderSettings, cameras: Sequence[Camera]) -> bool:
+    """Whether frames get depth of field: ``--fstop`` above 0, or a keyframed f-stop."""
+    return settings.depth_of_field or any(camera.fstop is not None for camera in cameras)
+
+
 def with_depth_of_field(
     renderer: Renderer,
     settings: RenderSettings,
@@ -401,11 +438,16 @@ def with_depth_of_field(
     shot: ShotSettings,
     *,
     fill: bool,
+    cameras: Sequence[Camera] = (),
 ) -> Renderer:
-    """``renderer`` itself without ``--fstop``, else a :class:`LensRenderer` over it focused at
-    :func:`focus_distance` (frames filled first with ``fill``)."""
-    if not settings.depth_of_field:
+    """``renderer`` itself without depth of field (:func:`depth_of_field_on` of ``cameras``,
+    the shot's), else a :class:`LensRenderer` over it at ``--fstop`` (or the first keyframed
+    f-stop) focused at :func:`focus_distance` (a pull's start; frames filled first with
+    ``fill``)."""
+    if not depth_of_field_on(settings, cameras):
         return renderer
-    assert settings.fstop is not None
-    focus_m = focus_distance(parse_focus(settings.focus), source, z, shot)
-    return LensRenderer(renderer, fstop=settings.fstop, focus_m=focus_m, fill=fill)
+    fstop = settings.fstop if settings.depth_of_field else next(c.fstop for c in cameras if c.fstop)
+    assert fstop is not None
+    focus = parse_focus(settings.focus)
+    focus_m = focus_distance(focus.start if isinstance(focus, RackFocus) else focus, source, z, shot)
+    return LensRenderer(renderer, fstop=fstop, focus_m=focus_m, fill=fill)

@@ -10,10 +10,11 @@ from numba import njit, prange
 
 from ..bounds import check_fields, check_integer, check_number
 from ..camera.camera import Camera
+from ..camera.focus import MAX_FSTOP, MIN_FSTOP
 from ..camera.shutter import DEFAULT_SHUTTER_DEG, MAX_SHUTTER_DEG
 from ..errors import InputError
 from ..scene.mesh import Scene
-from .lens import MAX_FSTOP, MIN_FSTOP, parse_distortion, parse_focus
+from .lens import MAX_VIGNETTE_STOPS, parse_distortion, parse_focus, parse_rack
 
 RendererName = Literal["cpu", "gl", "auto", "reference"]
 RENDERERS: tuple[str, ...] = get_args(RendererName)
@@ -83,7 +84,25 @@ class RenderSettings:
             "metavar": "WHERE",
             "help": "with --fstop: the focus distance: metres (camera z), subject (the distance the moves "
             "use, --target / --target-depth) or a pixel X,Y of the frame as fractions (0,0 top left), "
-            "focused at the photo's depth there",
+            "focused at the photo's depth there; A..B pulls focus from A to B (a rack focus, e.g. "
+            "0.3,0.6..0.7,0.5 or 1.5..6), over the --rack frames",
+        },
+    )
+    rack: str | None = field(
+        default=None,
+        metadata={
+            "metavar": "A-B",
+            "help": "with --focus A..B: the frames of the focus pull (the shot's frame numbers, e.g. "
+            "1010-1030), eased in and out, focus held before and after; default the whole shot",
+        },
+    )
+    vignette: float = field(
+        default=0.0,
+        metadata={
+            "metavar": "STOPS",
+            "help": "lens vignette: light lost at the frame's corners in stops, "
+            f"[0, {MAX_VIGNETTE_STOPS:g}], falling off smoothly from the centre (docs/moves.md, "
+            "Vignette); default 0 = off",
         },
     )
 
@@ -111,6 +130,9 @@ class RenderSettings:
         if self.fstop is not None and self.fstop != 0.0:
             check_number("--fstop", self.fstop, MIN_FSTOP, MAX_FSTOP, what="an f-number", note="0 = off")
         parse_focus(self.focus)
+        if self.rack is not None:
+            parse_rack(self.rack, self.focus)
+        check_number("--vignette", self.vignette, 0.0, MAX_VIGNETTE_STOPS, what="stops")
         parse_distortion(self.distortion)
 
     @property

@@ -8,18 +8,17 @@ and filmbacks in millimetres, circles of confusion in output pixels (diameters).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
+# The bounds of focus distances (metres) and f-numbers: the camera stage's (keyframed pulls).
+from ..camera.focus import MAX_FOCUS_M, MIN_FOCUS_M
+from ..camera.plan import parse_frame_span
 from ..errors import InputError
 
-#: Nearest and farthest focus distance in metres (``--focus``).
-MIN_FOCUS_M = 0.01
-MAX_FOCUS_M = 1e6
-#: Smallest and largest f-number (``--fstop``; 0 = off).
-MIN_FSTOP = 0.5
-MAX_FSTOP = 128.0
-
+#: Largest ``--vignette`` in stops (a sixteenth of the light at the corners; render/vignette.py).
+MAX_VIGNETTE_STOPS = 4.0
 #: Brown–Conrady coefficients (k1, k2, p1, p2).
 Coefficients = tuple[float, float, float, float]
 #: Largest |k1|, |k2| and |p1|, |p2| accepted.
@@ -29,13 +28,49 @@ MAX_TANGENTIAL = 0.2
 Focus = str | float | tuple[float, float]
 
 
-def parse_focus(text: str) -> Focus:
-    """``--focus`` text -> ``"subject"``, metres (float) or normalised ``(x, y)`` in [0, 1].
+@dataclass(frozen=True)
+class RackFocus:
+    """A ``--focus A..B`` focus pull: from ``start`` to ``end`` (each a :data:`Focus`)."""
+
+    start: Focus
+    end: Focus
+
+
+def parse_focus(text: str) -> Focus | RackFocus:
+    """``--focus`` text -> ``"subject"``, metres (float), normalised ``(x, y)`` in [0, 1], or
+    a :class:`RackFocus` of two of these (``A..B``).
 
     >>> parse_focus("subject"), parse_focus("2.5"), parse_focus("0.5,0.25")
     ('subject', 2.5, (0.5, 0.25))
+    >>> parse_focus("0.2,0.5..4")
+    RackFocus(start=(0.2, 0.5), end=4.0)
     """
     text = str(text).strip()
+    if ".." in text:
+        parts = text[:200].split("..")
+        if len(parts) != 2 or not all(p.strip() for p in parts):
+            raise InputError(
+                f"--focus {text!r}: a focus pull is A..B, each metres, subject or X,Y (e.g. 0.3,0.6..0.7,0.5)"
+            )
+        start, end = (_parse_one_focus(p.strip()) for p in parts)
+        return RackFocus(start, end)
+    return _parse_one_focus(text)
+
+
+def parse_rack(text: str, focus: str) -> tuple[int, int]:
+    """``--rack A-B`` -> (first, last) frame numbers of the focus pull; it needs a
+    ``--focus A..B`` (whether the shot has the frames is checked with the shot).
+
+    Raises:
+        InputError: not ``A-B``, or ``focus`` is not a pull.
+    """
+    span = parse_frame_span(text, "--rack")
+    if not isinstance(parse_focus(focus), RackFocus):
+        raise InputError(f"--rack {text}: give the pull as --focus A..B (e.g. --focus 1.5..6)")
+    return span
+
+
+def _parse_one_focus(text: str) -> Focus:
     if text == "subject":
         return "subject"
     if "," in text:
