@@ -688,8 +688,19 @@ def run(argv: Sequence[str] | None = None) -> int:
             sign=sign,
         )
     if not args.quiet:
-        print(f"wrote {args.output} and its recipe", file=sys.stderr)
+        eyes = options.render.stereo == "separate"  # --stereo separate: <stem>.left and <stem>.right
+        written = f"{' and '.join(_eye_outputs(args.output))} and their" if eyes else f"{args.output} and its"
+        print(f"wrote {written} recipe", file=sys.stderr)
     return 0
+
+
+def _eye_outputs(output: str) -> list[str]:
+    """The two outputs of ``--stereo separate`` for ``output``, as its folder names them."""
+    from .output.stereo import eye_target
+    from .output.targets import parse_output
+
+    target = parse_output(output)
+    return [str(eye_target(target, eye).path) for eye in ("left", "right")]
 
 
 def _check_example_size(text: str) -> None:

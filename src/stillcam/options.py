@@ -23,6 +23,7 @@ from .errors import InputError, RecipeError
 from .output.provenance import ProvenanceSettings, check_commercial_only
 from .output.writers import OutputSettings
 from .render.frame import RenderSettings
+from .render.stereo import check_packed_size
 from .scene.fills import check_fill_licences, used_fill_models
 from .scene.mesh import SceneSettings
 
@@ -77,6 +78,8 @@ class RenderOptions:
         size = self.shot.size_px  # None for --size source: checked once the photo is known
         if size is not None and self.render.supersample > 1:
             check_frame_size(*size, f"--size {self.shot.size}", supersample=self.render.supersample)
+        if size is not None:  # --stereo sbs|tb: the packed frame too (twice as wide or tall)
+            check_packed_size(*size, self.render, f"--size {self.shot.size}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

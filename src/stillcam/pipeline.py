@@ -37,6 +37,7 @@ from .camera.plan import (
 )
 from .camera.shot import Shot
 from .camera.shutter import subframe_cameras
+from .camera.stereo import EYES, StereoRig, eye_camera, packed_size
 from .camera.upscale import shot_upscale
 from .depth.convert import DepthMap, depth_map_of_file
 from .depth.estimate import (
@@ -67,12 +68,22 @@ from .output.provenance import (
 )
 from .output.recipe import Recipe, output_record, read_recipe, write_recipe
 from .output.sinks import SinkOpener, check_output, check_target, open_sink
+from .output.stereo import (
+    PackedBurnIn,
+    StereoOutput,
+    check_stereo_output,
+    eye_path,
+    eye_targets,
+    stereo_record,
+    stmap_targets,
+)
 from .output.targets import OutputTarget, check_distinct, check_recipe_path, parse_output
 from .render.distortion import st_map, with_distortion
 from .render.dof import LensRenderer, focus_pulled, with_depth_of_field
 from .render.frame import Renderer
 from .render.lens import parse_distortion
 from .render.registry import get_renderer, renderer_name
+from .render.stereo import check_packed_size, stereo_rig, with_stereo
 from .render.vignette import with_vignette
 from .safety import Safety, guard, proxy_for
 from .scene.fills import fill_model_records, pinned_fill_models, prepare_fill_models
@@ -124,18 +135,29 @@ def destination(
             that cannot be written.
     """
     target = parse_output(output)
+    stereo = options.render.stereo
+    check_stereo_output(target, stereo)
+    # --stereo separate: one output per eye (output/stereo.py), each with its own passes
+    mains = [(f"{eye}-eye output", eye_output) for eye, eye_output in eye_targets(target, stereo)]
+    mains = mains or [("output", target)]
     names = dict.fromkeys(options.output.passes)
-    passes = [(f"--pass {name} sequence", pass_target(target, name)) for name in names]
-    stmaps = [("ST-map", path) for path in stmap_paths(target)] if options.render.lens_distortion else []
-    outputs = [("output", target), *passes, ("recipe", target.recipe_path), *stmaps, *export_outputs(exports)]
+    passes = [(f"--pass {name} sequence", pass_target(main, name)) for _, main in mains for name in names]
+    stmaps = (
+        [("ST-map", path) for _, named in stmap_targets(target, stereo) for path in stmap_paths(named)]
+        if options.render.lens_distortion
+        else []
+    )
+    exported = export_outputs(exports, stereo=stereo is not None)
+    outputs = [*mains, *passes, ("recipe", target.recipe_path), *stmaps, *exported]
     check_distinct(outputs, _input_files(options, inputs))
     check_recipe_path(target, overwrite)
     for _, stmap in stmaps:
         check_destination(stmap, overwrite, "ST-map")
-    check_target(target, overwrite)
+    for _, main in mains:
+        check_target(main, overwrite)
     for _, pass_sequence in passes:
         check_target(pass_sequence, overwrite, "pass")
-    checked = tuple(check_exports(exports, overwrite))
+    checked = tuple(check_exports(exports, overwrite, stereo=stereo is not None))
     for _, item in outputs:
         remove_stale_partials(item.path if isinstance(item, OutputTarget) else item)
     return Destination(target, checked, overwrite)
@@ -222,9 +244,14 @@ def plan_shot(
     picture: Picture, depth: DepthMap, options: RenderOptions, plan: Shot | CameraPath | None = None
 ) -> tuple[Scene, CameraPath, Safety]:
     """Build the per-frame cameras, check them with the motion-safety guard (clamped with
-    ``--safe``), then build the scene they need. Cheap checks first, the mesh last."""
+    ``--safe``), then build the scene they need (with ``--stereo``, as wide as the eyes see
+    too). Cheap checks first, the mesh last."""
     source, path, safety = plan_cameras(picture, depth, options, plan)
-    return scene_for(picture, depth, source, path.cameras, options.scene), path, safety
+    rig = stereo_rig(options.render, source, depth.z, options.shot)
+    cameras = path.cameras
+    if rig is not None:  # the eyes see past the centre camera (and behind other edges)
+        cameras = (*cameras, *(eye_camera(camera, rig, eye) for eye in EYES for camera in path.cameras))
+    return scene_for(picture, depth, source, cameras, options.scene), path, safety
 
 
 def _drain(pending: deque[Future[None]], keep: int) -> None:
@@ -233,7 +260,7 @@ def _drain(pending: deque[Future[None]], keep: int) -> None:
 
 
 def _write_frames(
-    shot_output: ShotOutput,
+    shot_output: ShotOutput | StereoOutput,
     camera_path: CameraPath,
     name: str,
     quiet: bool,
@@ -273,18 +300,21 @@ def _open_output(
     signed: tuple[ContentCredential, Recipe] | None = None,
     sink_opener: SinkOpener = open_sink,
     burn: BurnIn | None = None,
+    rig: StereoRig | None = None,
 ) -> ShotOutput:
     """The main sink and the passes, destinations checked; all aborted if one cannot open.
     With ``signed`` (``--sign``), the main sink's files are signed when it finishes, before
     they are published (:class:`~stillcam.output.provenance.SignedSink`). ``sink_opener``
     opens the main sink (:func:`~stillcam.output.sinks.open_sink`'s arguments). With ``burn``
     (``--burn-in``, ``--guides``) its display pixels get the burn-ins first
-    (:class:`~stillcam.output.burnin.BurnedSink`)."""
+    (:class:`~stillcam.output.burnin.BurnedSink`). With ``rig`` and ``--stereo sbs|tb`` the
+    frames are the packed eyes (twice as wide or tall), burned in each eye's half."""
     first, target = camera_path.cameras[0], dest.target
+    width, height = packed_size(first.width, first.height, options.render.stereo)
     sink = sink_opener(
         target,
-        first.width,
-        first.height,
+        width,
+        height,
         camera_path.fps,
         camera_path.first_frame,
         len(camera_path),
@@ -292,7 +322,9 @@ def _open_output(
         overwrite=dest.overwrite,
     )
     if burn is not None:  # --burn-in, --guides: into the display pixels, frame by frame
-        sink = BurnedSink(sink, burn, camera_path)
+        layout = options.render.stereo
+        packed = rig is not None and layout in ("sbs", "tb")  # each eye's half burned alike
+        sink = BurnedSink(sink, PackedBurnIn(burn, rig, layout) if packed else burn, camera_path)
     if signed is not None:
         sink = SignedSink(sink, *signed, overwrite=dest.overwrite)
     try:
@@ -303,6 +335,7 @@ def _open_output(
         coverage = get_renderer(options.render) if "coverage" in passes else None
         if coverage is not None:  # --distortion: the matte distorted like the frames
             coverage = with_distortion(coverage, options.render, fill=False)
+            coverage = with_stereo(coverage, options.render, rig)  # --stereo sbs|tb: packed too
         return ShotOutput(
             renderer,
             scene,
@@ -316,6 +349,36 @@ def _open_output(
     except BaseException:
         sink.abort()
         raise
+
+
+def _open_outputs(
+    dest: Destination,
+    camera_path: CameraPath,
+    scene: Scene,
+    options: RenderOptions,
+    renderer: Renderer,
+    signed: tuple[ContentCredential, Recipe] | None,
+    sink_opener: SinkOpener,
+    burn: BurnIn | None,
+    rig: StereoRig | None,
+) -> ShotOutput | StereoOutput:
+    """:func:`_open_output`, or with ``--stereo separate`` one per eye (its output, its
+    cameras), driven and committed together (:class:`~stillcam.output.stereo.StereoOutput`)."""
+    eyes = eye_targets(dest.target, options.render.stereo)
+    if not eyes or rig is None:
+        return _open_output(dest, camera_path, scene, options, renderer, signed, sink_opener, burn, rig)
+    outputs: list[ShotOutput] = []
+    try:
+        for eye, target in eyes:
+            eye_dest, eye_cameras = replace(dest, target=target), eye_path(camera_path, rig, eye)
+            outputs.append(
+                _open_output(eye_dest, eye_cameras, scene, options, renderer, signed, sink_opener, burn, rig)
+            )
+    except BaseException:
+        for output in outputs:
+            output.abort()
+        raise
+    return StereoOutput(outputs, rig)
 
 
 def _subframes(full_path: CameraPath, options: RenderOptions) -> Callable[[int], tuple[Camera, ...]] | None:
@@ -364,9 +427,20 @@ def render_shot(
         renderer = get_renderer(render_settings)
     if options.render.renderer == "auto":  # the recipe names the backend used, for exact re-renders
         options = replace(options, render=replace(options.render, renderer=renderer_name(renderer)))
+    if options.render.stereo is not None and options.shot.size_px is None:  # --size source: known now
+        eye_w, eye_h = options.shot.output_size(picture.width, picture.height)
+        check_packed_size(eye_w, eye_h, options.render, f"--size source ({eye_w}x{eye_h})")
     scene, full_path, safety = plan_shot(picture, depth, options, plan)
     path = frame_range(full_path, options.shot.frame_span)
     output = output_record(dest.target, path, options.output)
+    # --stereo: the rig's eyes (camera/stereo.py), converged like --focus (render/stereo.py)
+    photo_camera = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
+    rig = stereo_rig(options.render, photo_camera, depth.z, options.shot)
+    if rig is not None:
+        assert options.render.stereo is not None
+        first = path.cameras[0]
+        output["width"], output["height"] = packed_size(first.width, first.height, options.render.stereo)
+        output["stereo"] = stereo_record(dest.target, options.render.stereo, rig, (first.width, first.height))
     if credential is not None:
         output["content_credentials"] = credential.signing.record()
     recipe = Recipe(
@@ -394,6 +468,8 @@ def render_shot(
     # --distortion: each frame rendered with overscan and distorted (render/distortion.py)
     renderer = with_distortion(renderer, options.render, fill=options.scene.fills)
     renderer = with_vignette(renderer, options.render, fill=options.scene.fills)  # --vignette
+    # --stereo sbs|tb: both eyes packed, each through the lens above (render/stereo.py)
+    renderer = with_stereo(renderer, options.render, rig)
     burn = plan_burn_in(
         dest.target,
         text=options.output.burn_in,
@@ -404,22 +480,26 @@ def render_shot(
         move=move_label(options.shot),
         fstop=getattr(options.render, "fstop", None),  # with depth of field (--fstop)
     )
-    shot_output = _open_output(dest, path, scene, options, renderer, signed, sink_opener, burn)
+    shot_output = _open_outputs(dest, path, scene, options, renderer, signed, sink_opener, burn, rig)
     try:  # published with the frames (ShotOutput.commit)
         shot_output.stage_file(dest.target.recipe_path, lambda file: write_recipe(file, recipe))
         coeffs = parse_distortion(options.render.distortion)
         if coeffs is not None:  # the first frame's camera (a zoom changes the map: docs/delivery.md)
-            first = full_path.cameras[0]
-            for inverse, stmap in zip((False, True), stmap_paths(dest.target), strict=True):
-                values = st_map(first, coeffs, inverse=inverse)
-                shot_output.stage_file(stmap, lambda file, values=values: write_stmap(file, values))
+            for eye, named in stmap_targets(dest.target, options.render.stereo):  # with --stereo: per eye
+                first = full_path.cameras[0]
+                first = first if eye is None or rig is None else eye_camera(first, rig, eye)
+                for inverse, stmap in zip((False, True), stmap_paths(named), strict=True):
+                    values = st_map(first, coeffs, inverse=inverse)
+                    shot_output.stage_file(stmap, lambda file, values=values: write_stmap(file, values))
     except BaseException:
         shot_output.abort()
         raise
     for line in safety.warnings:  # after the sinks have checked the output: errors come first
         _LOG.warning(line)
     _write_frames(shot_output, path, dest.target.path.name, quiet, on_frame, _subframes(full_path, options))
-    write_exports(dest.exports, scene, full_path, file_pattern=dest.target.frame_pattern, lens=lens)
+    write_exports(
+        dest.exports, scene, full_path, file_pattern=dest.target.frame_pattern, lens=lens, stereo=rig
+    )
     return recipe
 
 
@@ -497,15 +577,18 @@ def export(
     if not files:
         raise InputError("stillcam export: name at least one file with -o (e.g. -o shot.glb)")
     inputs = _input_files(options, {"photo": photo, "--depth file": depth})
-    paths = check_exports(files, overwrite, inputs=inputs)
-    for _, file in export_outputs(paths):
+    stereo = options.render.stereo is not None  # --stereo: the eye cameras too
+    paths = check_exports(files, overwrite, inputs=inputs, stereo=stereo)
+    for _, file in export_outputs(paths, stereo=stereo):
         remove_stale_partials(file)
     plan = camera_plan(options)
     picture, depth_map = load_inputs(photo, depth, options)
     scene, path, safety = plan_shot(picture, depth_map, options, plan)
     for line in safety.warnings:
         _LOG.warning(line)
-    write_exports(paths, scene, path)
+    photo_camera = Camera.from_focal_mm(picture.width, picture.height, picture.focal_mm)
+    rig = stereo_rig(options.render, photo_camera, depth_map.z, options.shot)
+    write_exports(paths, scene, path, stereo=rig)
 
 
 def demo_inputs(size: str, options: RenderOptions) -> tuple[Picture, DepthMap, dict[str, Any]]:

@@ -16,6 +16,7 @@ import numpy as np
 
 from .camera.camera import Camera, fit_output_camera
 from .camera.path import CameraPath
+from .camera.stereo import EYES, eye_camera
 from .depth.convert import DepthMap
 from .errors import DepthError, InputError
 from .io.hashing import sha256_array
@@ -25,6 +26,7 @@ from .output.frames import display_frame
 from .render.distortion import with_distortion
 from .render.dof import focus_pulled, with_depth_of_field
 from .render.registry import get_renderer
+from .render.stereo import stereo_rig, with_stereo
 from .render.vignette import with_vignette
 from .scene.plan import scene_for
 
@@ -63,7 +65,8 @@ def render_views(
             ``cut_threshold=0.05``, ``renderer="reference"``, ``matte=(0, 0, 0)``).
 
     Returns:
-        One (height, width, 3) uint8 image per pose.
+        One (height, width, 3) uint8 image per pose; with ``stereo="sbs"`` (``"tb"``) both eyes
+        of the pose's camera packed, (height, 2 width, 3) (``(2 height, width, 3)``).
 
     >>> image = np.zeros((8, 8, 3), np.uint8)
     >>> depth = np.full((8, 8), 2.0, np.float32)
@@ -79,7 +82,11 @@ def render_views(
     start = source if size is None else fit_output_camera(source, int(size[0]), int(size[1]))
     cameras = [start.with_pose(np.asarray(pose, np.float64)) for pose in poses]
     picture = picture_from_array(image)
-    scene = scene_for(picture, DepthMap(depth, "array", sha256_array(depth)), source, cameras, settings.scene)
+    if settings.render.stereo == "separate":
+        raise InputError("render_views: stereo='separate' has no one image per pose; use 'sbs' or 'tb'")
+    rig = stereo_rig(settings.render, source, depth, settings.shot)  # --stereo sbs|tb: packed views
+    seen = cameras if rig is None else [*cameras, *(eye_camera(c, rig, e) for e in EYES for c in cameras)]
+    scene = scene_for(picture, DepthMap(depth, "array", sha256_array(depth)), source, seen, settings.scene)
     render, fill = settings.render, settings.scene.fills  # --fstop: "subject" = the default subject
     # --focus A..B: pulled over the poses as frames 1001, 1002, ... (--rack in those numbers)
     cameras = list(
@@ -90,5 +97,6 @@ def render_views(
     )
     renderer = with_distortion(renderer, render, fill=fill)  # --distortion
     renderer = with_vignette(renderer, render, fill=fill)  # --vignette
+    renderer = with_stereo(renderer, render, rig)  # --stereo: (H, 2W, 3) or (2H, W, 3) views
     output = dataclasses.replace(settings.output, bit_depth=8)
     return [display_frame(renderer, scene, camera, output, fill=settings.scene.fills) for camera in cameras]

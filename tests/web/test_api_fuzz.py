@@ -13,7 +13,7 @@ import io
 import re
 import tempfile
 from pathlib import Path
-from typing import get_args
+from typing import Literal, get_args, get_origin
 
 import numpy as np
 import pytest
@@ -107,6 +107,13 @@ def test_no_request_gets_a_server_error(case, app):
     assert response.status_code < 500, f"{case.method} {case.path} -> {response.status_code}: {response.text}"
 
 
+def _choices(annotation) -> list:
+    """The values of a ``Literal`` option, with None for an optional one (``Literal[...] | None``)."""
+    if get_origin(annotation) is Literal:
+        return list(get_args(annotation))
+    return [v for a in get_args(annotation) for v in ([None] if a is type(None) else _choices(a))]
+
+
 def _option_values() -> st.SearchStrategy[dict]:
     """Up to four options, each often its default or example, else any value of its JSON type
     (huge, negative, empty text), so that requests get past the schema to the planning code."""
@@ -114,7 +121,7 @@ def _option_values() -> st.SearchStrategy[dict]:
     def values(name: str, field) -> st.SearchStrategy:
         kind = str(field.annotation)
         if "Literal" in kind:
-            anything = st.sampled_from(list(get_args(field.annotation)))
+            anything = st.sampled_from(_choices(field.annotation))
         elif "bool" in kind:
             anything = st.booleans()
         elif "int" in kind:

@@ -25,6 +25,8 @@ pools fixed), ProRes 422 HQ, DNxHR HQ and FFV1 (tested: PNG, h264 .mp4, FFV1 .mk
 
 Chunkable outputs are those whose sink takes display pixels: every video codec but
 ProRes 4444 (its alpha comes from the float frame) and PNG sequences, without ``--pass``;
+``--stereo sbs``/``tb`` too (a chunk holds the packed frames; the encode hands each eye's half
+to the pipeline's stereo renderer in turn), not ``--stereo separate`` (two outputs);
 EXR sequences, ProRes 4444 and passes render as one task (:func:`unchunkable` says why), and
 so do outputs on storage (``-o URL``: the chunk frames would go through the storage twice).
 Inputs on storage are fetched into the cache of the process that renders or encodes a chunk.
@@ -48,6 +50,7 @@ from .._version import __version__
 from ..camera.camera import Camera
 from ..camera.plan import plan_timing, shot_plan
 from ..camera.shot import Shot
+from ..camera.stereo import StereoLayout, packed_size
 from ..errors import InputError, OutputError, StillcamError
 from ..io.files import write_text_atomic
 from ..io.hashing import sha256_file
@@ -57,6 +60,7 @@ from ..output.targets import OutputTarget, parse_output
 from ..output.writers import SequenceSink
 from ..pipeline import Destination, camera_plan, destination, render, render_with
 from ..render.frame import Frame
+from ..render.stereo import unpack
 from ..scene.mesh import Scene
 from .jobs import ShotJob, ShotResult, local_inputs, localized, signing, with_local_shot_file
 
@@ -161,6 +165,8 @@ def unchunkable(job: ShotJob) -> str | None:
     ]
     if lens:  # the encode's replayed frames would go through the lens again
         return f"{' and '.join(lens)} work on the float frame and the whole shot"
+    if render.stereo == "separate":  # (sbs and tb chunks hold the packed frames)
+        return "--stereo separate writes two outputs, one per eye"
     target = parse_output(job.output)
     if target.kind == "video":
         try:
@@ -323,9 +329,12 @@ class ReplayRenderer:
     over the next of ``files`` (raw ``.npy`` frames of display pixels, in frame order; or PNG
     frames, as chunks of an earlier stillcam stored them) as it was stored."""
 
-    def __init__(self, files: Sequence[Path]) -> None:
+    def __init__(self, files: Sequence[Path], stereo: StereoLayout | None = None) -> None:
         self.files = list(files)
         self.index = 0
+        # --stereo sbs|tb: the pipeline's StereoRenderer asks for each eye in turn (left, right)
+        self.layout = stereo if stereo in ("sbs", "tb") else None
+        self._eyes: list[np.ndarray] = []
 
     def render(self, scene: Scene, camera: Camera) -> Frame:
         raise OutputError("chunked frames hold display pixels only; this output needs float frames")
@@ -339,7 +348,19 @@ class ReplayRenderer:
         scale: np.float32,
         out: np.ndarray,
     ) -> bool:
-        """Copy the next stored frame into ``out`` (which must have its size and type)."""
+        """Copy the next stored frame into ``out`` (which must have its size and type); with
+        ``stereo`` ``sbs``/``tb``, each stored packed frame's left eye, then its right eye."""
+        if self.layout is not None:
+            if not self._eyes:
+                width, height = packed_size(out.shape[1], out.shape[0], self.layout)
+                packed = np.empty((height, width, *out.shape[2:]), out.dtype)
+                self._copy_next(packed)
+                self._eyes = list(unpack(packed, self.layout))
+            out[...] = self._eyes.pop(0)
+            return True
+        return self._copy_next(out)
+
+    def _copy_next(self, out: np.ndarray) -> bool:
         if self.index >= len(self.files):
             raise OutputError(f"the chunks hold {len(self.files)} frames; the shot has more")
         file = self.files[self.index]
@@ -415,7 +436,7 @@ def encode_chunks(job: ShotJob, folders: Sequence[str | Path], *, overwrite: boo
             raise OutputError(
                 f"{job.name}: chunks drawn by {renderer}, the shot asks for {options.render.renderer}"
             )
-        replay = ReplayRenderer(files)
+        replay = ReplayRenderer(files, stereo=options.render.stereo)
         recipe = render_with(
             replay,
             job.photo,

@@ -21,6 +21,7 @@ from ..errors import StillcamError
 from ..options import RenderOptions
 from ..output.provenance import Signing, load_signing
 from ..output.recipe import Recipe
+from ..output.stereo import eye_targets
 from ..output.targets import parse_output
 from ..pipeline import render
 from .storage import Remote, fetch, publish
@@ -82,8 +83,11 @@ class ShotJob:
 
     @property
     def outputs(self) -> tuple[str, ...]:
-        """The output and the exports, as the manifest names them (:meth:`location`)."""
-        return tuple(self.location(p) for p in (self.output, *self.exports))
+        """The output (``--stereo separate``: each eye's) and the exports, as the manifest
+        names them (:meth:`location`)."""
+        eyes = eye_targets(parse_output(self.output), self.options.render.stereo)
+        mains = [target.path for _, target in eyes] or [self.output]
+        return tuple(self.location(p) for p in (*mains, *self.exports))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,11 @@ expect), ``startTimeCode``/``endTimeCode`` = the shot's first and last frame num
   millimetres (tenths of the stage unit, USD's rule): ``focalLength`` per frame, horizontal
   and vertical aperture of the frame's 35 mm-equivalent filmback (diagonal 43.27 mm, the
   frame's aspect: docs/conventions.md) and the principal point as aperture offsets; with
-  depth of field (``--fstop``), ``fStop`` and ``focusDistance`` (stage units, cm).
+  depth of field (``--fstop``), ``fStop`` and ``focusDistance`` (stage units, cm);
+* with ``--stereo``, ``camera_left`` and ``camera_right`` beside it: the rig's eye cameras
+  (:mod:`stillcam.camera.stereo`), ``stereoRole`` ``left`` / ``right`` (the centre camera
+  ``mono``), each with its own transform and lens, the horizontal image translation in its
+  ``horizontalApertureOffset``, and the centre's ``fStop`` and ``focusDistance``.
 
 Transforms are written as USD stores them: matrices for row vectors (the transpose of
 stillcam's column-vector matrices).
@@ -28,6 +32,7 @@ import numpy as np
 
 from ..camera.camera import Camera
 from ..camera.path import CameraPath
+from ..camera.stereo import EYES, StereoRig, eye_camera
 from ..conventions import GLTF_FROM_OPENCV, mm_per_pixel
 from ..errors import OutputError, missing_extra
 from ..io.files import make_partial, publish, write_bytes_atomic
@@ -72,8 +77,47 @@ def import_pxr():
     return Gf, Sdf, Usd, UsdGeom, UsdShade, Vt
 
 
+def _define_eye_cameras(stage, centre_prim, camera_path: CameraPath, rig: StereoRig | None) -> None:
+    """With a ``rig``: ``/stillcam/camera_left`` and ``camera_right``, the rig's eyes,
+    time-sampled like the centre camera (transform and lens per frame), ``stereoRole`` set
+    (the centre's ``mono``). Nothing without."""
+    from pxr import Gf, UsdGeom
+
+    if rig is None:
+        return
+    centre_prim.CreateStereoRoleAttr(UsdGeom.Tokens.mono)
+    for eye in EYES:
+        prim = UsdGeom.Camera.Define(stage, f"/stillcam/camera_{eye}")
+        prim.CreateStereoRoleAttr(eye)
+        transform = prim.AddTransformOp()
+        for number, centre in zip(camera_path.frame_numbers, camera_path.cameras, strict=True):
+            camera = eye_camera(centre, rig, eye)
+            transform.Set(Gf.Matrix4d(usd_camera_matrix(camera).T.tolist()), number)
+            for key, value in lens_mm(camera).items():
+                prim.GetPrim().GetAttribute(key).Set(float(value), number)
+        prim.CreateClippingRangeAttr(Gf.Vec2f(1.0, 1.0e6))
+        for name in ("fStop", "focusDistance"):  # depth of field: the centre's (a parallel rig)
+            _copy_attribute(centre_prim.GetPrim().GetAttribute(name), prim.GetPrim().GetAttribute(name))
+
+
+def _copy_attribute(source, target) -> None:
+    """``source``'s authored value and time samples onto ``target`` (nothing when unauthored)."""
+    if not source.HasAuthoredValue():
+        return
+    samples = source.GetTimeSamples()
+    if not samples:
+        target.Set(source.Get())
+    for time in samples:
+        target.Set(source.Get(time), time)
+
+
 def write_usd(
-    scene: Scene, camera_path: CameraPath, file: str | Path, *, lens: tuple[float, float] | None = None
+    scene: Scene,
+    camera_path: CameraPath,
+    file: str | Path,
+    *,
+    lens: tuple[float, float] | None = None,
+    stereo: StereoRig | None = None,
 ) -> None:
     """Write the stage (module docstring) to ``file`` (``.usda`` or ``.usdc``) and its atlas
     beside it, each through a temporary file renamed into place. ``lens``: (f-number, focus
@@ -163,6 +207,7 @@ def write_usd(
                 else:
                     for number, value in zip(camera_path.frame_numbers, values, strict=True):
                         attr.Set(float(value * scale), number)
+        _define_eye_cameras(stage, camera_prim, camera_path, stereo)  # --stereo: the eyes beside it
         stage.GetRootLayer().documentation = "stillcam scene and shot camera (docs/delivery.md)"
         stage.GetRootLayer().Save()
         del stage

@@ -69,7 +69,9 @@ def display_frame(
     they show ``settings.matte``.
     """
     if isinstance(renderer, DisplayRenderer):  # the fused shortcut: the same bytes
-        out = np.empty((camera.height, camera.width, 3), display_dtype(settings.bit_depth))
+        frame_size = getattr(renderer, "frame_size", None)  # a packed stereo frame's (render/stereo.py)
+        width, height = frame_size(camera) if frame_size is not None else (camera.width, camera.height)
+        out = np.empty((height, width, 3), display_dtype(settings.bit_depth))
         matte = np.asarray(settings.matte, np.float32)
         if renderer.render_display(scene, camera, fill, matte, display_scale(settings.bit_depth), out):
             return out
@@ -209,9 +211,14 @@ class ShotOutput:
             raise
         self._files.append(staged)
 
+    @property
+    def parts(self) -> list[Any]:
+        """The sinks and the staged files: what :meth:`commit` finishes and publishes."""
+        return [*self.sinks, *self._files]
+
     def commit(self) -> None:
         """Finish every sink, then publish all their files and the staged ones, or none."""
-        parts = [*self.sinks, *self._files]
+        parts = self.parts
         files = [pair for part in parts for pair in part.finish()]
         publish_all(files, overwrite=self.overwrite)
         for part in parts:

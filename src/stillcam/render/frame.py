@@ -12,6 +12,7 @@ from ..bounds import check_fields, check_integer, check_number
 from ..camera.camera import Camera
 from ..camera.focus import MAX_FSTOP, MIN_FSTOP
 from ..camera.shutter import DEFAULT_SHUTTER_DEG, MAX_SHUTTER_DEG
+from ..camera.stereo import MAX_INTERAXIAL_MM, StereoLayout, parse_convergence
 from ..errors import InputError
 from ..scene.mesh import Scene
 from .lens import MAX_VIGNETTE_STOPS, parse_distortion, parse_focus, parse_rack
@@ -117,6 +118,32 @@ class RenderSettings:
             "0,0,0,0 is off",
         },
     )
+    stereo: StereoLayout | None = field(
+        default=None,
+        metadata={
+            "help": "stereo 3D: a parallel rig of two eyes, --interaxial apart, converged at "
+            "--convergence: sbs (one frame twice as wide, left eye on the left), tb (twice as tall, "
+            "left eye on top), separate (two outputs, <stem>.left and <stem>.right); each eye at "
+            "full resolution (docs/moves.md, Stereo; docs/delivery.md, Stereo); default off",
+        },
+    )
+    interaxial: float = field(
+        default=65.0,
+        metadata={
+            "metavar": "MM",
+            "help": "with --stereo: the distance between the eyes in millimetres, "
+            f"(0, {MAX_INTERAXIAL_MM:g}] (65 = human eyes; smaller = flatter, larger = a miniature world)",
+        },
+    )
+    convergence: str = field(
+        default="subject",
+        metadata={
+            "metavar": "WHERE",
+            "help": "with --stereo: the distance with zero parallax (the screen plane): metres (camera z), "
+            "subject (the distance the moves use, as --focus subject) or a pixel X,Y of the frame as "
+            "fractions; nearer things come out of the screen",
+        },
+    )
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -134,6 +161,10 @@ class RenderSettings:
             parse_rack(self.rack, self.focus)
         check_number("--vignette", self.vignette, 0.0, MAX_VIGNETTE_STOPS, what="stops")
         parse_distortion(self.distortion)
+        check_number(  # --stereo itself: its choices checked by check_fields
+            "--interaxial", self.interaxial, 0.0, MAX_INTERAXIAL_MM, what="millimetres", open_low=True
+        )
+        parse_convergence(self.convergence)
 
     @property
     def motion_blur(self) -> bool:
