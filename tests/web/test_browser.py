@@ -155,3 +155,52 @@ def test_pick_orbit_scrub_render_download(server, tmp_path: Path):
         decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     assert len(decoded) == frames and decoded[0].shape == (H, W, 3)
     assert cv2.PSNR(decoded[middle], ours.astype(np.uint8)) > 30  # the downloaded render is frame N
+
+
+def _sharpness(image: np.ndarray) -> float:
+    return float(cv2.Laplacian(image.mean(axis=2), cv2.CV_64F).var())
+
+
+def test_lens_preview_and_click_to_focus(server, tmp_path: Path):
+    """f-stop and focus typed in, then paused: the server's lens preview is laid over the
+    viewer, blurred; "click the preview to focus" shows the focus view and a click there sets
+    the focus to that pixel as fractions of the frame, carried into the command."""
+    url, folder = server
+    photo, depth = _inputs(folder)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_selector("#move option[value=orbit]", state="attached")
+        page.select_option("#size", "source")
+        page.fill("#fstop", "0.7")
+        page.fill("#focus", "1.5")
+        page.set_input_files("#depth", str(depth))
+        page.set_input_files("#photo", str(photo))
+        page.wait_for_selector("#view[data-ready='1']", timeout=60_000)
+        assert "--fstop 0.7 --focus 1.5" in page.inner_text("#command")
+        page.wait_for_selector("#view[data-lens='0']", timeout=60_000)
+        assert page.is_visible("#lens_view") and "rendered by the server" in page.inner_text("#lens_status")
+        assert "in focus at 1.50 m" in page.inner_text("#focus_status")
+        lens = np.asarray(Image.open(io.BytesIO(page.locator("#lens_view").screenshot())).convert("RGB"))
+        box = page.locator("#view").bounding_box()
+        assert box is not None and round(box["width"]) == W and round(box["height"]) == H
+
+        page.check("#pick_focus")
+        page.wait_for_function("!document.querySelector('#view').dataset.lens")
+        assert page.is_hidden("#lens_view") and "click to focus" in page.inner_text("#frame_label")
+        canvas = _canvas(page)  # the focus view, drawn sharp by WebGL
+        assert _sharpness(lens.astype(float)) < 0.5 * _sharpness(canvas), "the lens preview is not blurred"
+        page.click("#view", position={"x": W * 0.25, "y": H * 0.5})
+        value = page.input_value("#focus")
+        x, y = (float(v) for v in value.split(","))
+        assert abs(x - 0.25) < 0.003 and abs(y - 0.5) < 0.003, value
+        assert not page.is_checked("#pick_focus")
+        page.wait_for_function(
+            "text => document.querySelector('#command').textContent.includes(text)", arg=f"--focus {value}"
+        )
+        page.wait_for_selector("#view[data-lens='0']", timeout=60_000)
+        assert not errors, errors
+        browser.close()

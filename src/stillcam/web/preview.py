@@ -5,10 +5,18 @@ render's own (:func:`stillcam.pipeline.plan_cameras`), sent as clip matrices mad
 projection the EXR header carries (:func:`stillcam.output.exr.world_to_ndc`); the preview scene
 is the render's scene (:func:`stillcam.scene.plan.scene_for`) built from the photo scaled to at
 most PREVIEW_PX.
+
+The browser draws sharp frames. Depth of field (``--fstop``, ``--focus``) and motion blur
+(``--shutter``) are previewed by :func:`lens_frame`: one frame of the preview scene rendered
+here with the render's own lens (:func:`lens_renderer`, focused exactly where the render is)
+at a long side of at most LENS_PREVIEW_PX, the camera scaled to that size (so the circles of
+confusion, in pixels, scale with the frame: the same picture, smaller), and motion blur from at
+most LENS_PREVIEW_SAMPLES of the ``--shutter-samples``.
 """
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import fields, replace
@@ -17,9 +25,11 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
-from ..camera.camera import Camera
+from ..camera.camera import Camera, fit_output_camera
 from ..camera.moves import MOVES
-from ..camera.plan import SIZES
+from ..camera.path import CameraPath
+from ..camera.plan import SIZES, ShotSettings
+from ..camera.shutter import subframe_cameras
 from ..conventions import GLTF_FROM_OPENCV_4
 from ..depth.convert import DepthMap
 from ..depth.models import model_table
@@ -27,6 +37,11 @@ from ..io.image import Picture
 from ..options import SECTIONS, RenderOptions
 from ..output.codecs import CODECS
 from ..output.exr import world_to_ndc
+from ..output.frames import motion_frame, shaded_frame
+from ..output.writers import to_display
+from ..render.dof import LensRenderer, with_depth_of_field
+from ..render.frame import Renderer
+from ..render.registry import get_renderer
 from ..scene.layers import Reach, reach_of
 from ..scene.mesh import Scene
 from ..scene.plan import downscaled, scene_for
@@ -35,6 +50,13 @@ from ..scene.plan import downscaled, scene_for
 PREVIEW_PX = 1280
 #: Vertices of the preview mesh, about (a few MB to send; instant to draw).
 PREVIEW_VERTICES = 100_000
+#: Long side of a lens preview frame (:func:`lens_frame`), in pixels; never above the output's.
+LENS_PREVIEW_PX = 640
+#: Most sub-frame samples a lens preview's motion blur takes (the render takes all of
+#: ``--shutter-samples``).
+LENS_PREVIEW_SAMPLES = 8
+#: JPEG quality of a lens preview frame.
+LENS_PREVIEW_QUALITY = 90
 
 
 def clip_matrix(camera: Camera, near: float, far: float) -> np.ndarray:
@@ -68,6 +90,18 @@ def camera_records(cameras: Sequence[Camera], z: np.ndarray) -> list[dict[str, A
     ]
 
 
+def focus_view(source: Camera, shot: ShotSettings) -> Camera:
+    """The view a ``--focus X,Y`` pixel is a fraction of: the photo's camera fitted to the
+    output size (:func:`~stillcam.render.dof.focus_distance` picks the photo's depth there, like
+    ``--target``); the first frame of a move that starts at the photo's camera.
+
+    Args:
+        source: the photo's camera (full size).
+        shot: the move options (``--size``).
+    """
+    return fit_output_camera(source, *shot.output_size(source.width, source.height))
+
+
 def preview_inputs(picture: Picture, depth: DepthMap) -> tuple[Picture, DepthMap, Camera]:
     """The photo scaled to at most PREVIEW_PX, its depth and camera
     (:func:`~stillcam.scene.plan.downscaled`: the same view of the same metric world)."""
@@ -98,6 +132,79 @@ def preview_scene(
     return scene_for(small, small_depth, small_source, cameras, settings, reach=reach)
 
 
+def lens_renderer(options: RenderOptions, source: Camera, z: np.ndarray, path: CameraPath) -> Renderer:
+    """The cpu backend wrapped in the render's lens: :func:`~stillcam.render.dof.with_depth_of_field`
+    with the render's arguments (the full-size photo's camera ``source`` and depth ``z``, the
+    shot's ``path``), so it focuses at the render's distance; the cpu backend itself without
+    depth of field. One sample per pixel (``--supersample`` is left out of the preview)."""
+    settings = replace(options.render, renderer="cpu", supersample=1)
+    fill = options.scene.fills
+    return with_depth_of_field(
+        get_renderer(settings), options.render, source, z, options.shot, fill=fill, cameras=path.cameras
+    )
+
+
+def focus_m(renderer: Renderer, camera: Camera) -> float | None:
+    """The focus distance in metres of ``camera``'s frame with :func:`lens_renderer`'s
+    ``renderer``; None without depth of field."""
+    return renderer.lens(camera)[1] if isinstance(renderer, LensRenderer) else None
+
+
+def lens_preview_size(width: int, height: int) -> tuple[int, int]:
+    """A lens preview's size for frames of ``width`` x ``height``: the long side at most
+    LENS_PREVIEW_PX, the aspect kept.
+
+    >>> lens_preview_size(1920, 1080), lens_preview_size(320, 180)
+    ((640, 360), (320, 180))
+    """
+    scale = min(1.0, LENS_PREVIEW_PX / max(width, height))
+    return max(2, round(width * scale)), max(2, round(height * scale))
+
+
+def scaled_camera(camera: Camera, width: int, height: int) -> Camera:
+    """``camera``'s view at ``width`` x ``height``: focal lengths and principal point scaled
+    (pixel centres kept), pose and per-frame lens values (focus, f-stop) unchanged."""
+    sx, sy = width / camera.width, height / camera.height
+    return replace(
+        camera,
+        width=width,
+        height=height,
+        fx=camera.fx * sx,
+        fy=camera.fy * sy,
+        cx=(camera.cx + 0.5) * sx - 0.5,
+        cy=(camera.cy + 0.5) * sy - 0.5,
+    )
+
+
+def lens_frame(
+    scene: Scene, renderer: Renderer, options: RenderOptions, path: CameraPath, index: int
+) -> np.ndarray:
+    """Frame ``index`` (0-based) of ``path`` (the whole shot) rendered from ``scene`` with
+    ``renderer`` (:func:`lens_renderer`) at :func:`lens_preview_size`: (h, w, 3) uint8 display
+    pixels. With motion blur (``--shutter``) the mean of at most LENS_PREVIEW_SAMPLES sub-frames
+    spread over the same open shutter as the render's (the same streak, in fewer steps)."""
+    camera = path.cameras[index]
+    width, height = lens_preview_size(camera.width, camera.height)
+    settings, fill = options.render, options.scene.fills
+    if settings.motion_blur:
+        assert settings.shutter is not None
+        samples = min(settings.shutter_samples, LENS_PREVIEW_SAMPLES)
+        cameras = subframe_cameras(path, path.first_frame + index, settings.shutter, samples)
+        frame = motion_frame(renderer, scene, [scaled_camera(c, width, height) for c in cameras], fill=fill)
+    else:
+        frame = shaded_frame(renderer, scene, scaled_camera(camera, width, height), fill=fill)
+    return to_display(frame, options.output.matte, 8)
+
+
+def jpeg_bytes(pixels: np.ndarray) -> bytes:
+    """(h, w, 3) uint8 pixels as a JPEG (LENS_PREVIEW_QUALITY, no chroma subsampling)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(out, "JPEG", quality=LENS_PREVIEW_QUALITY, subsampling=0)
+    return out.getvalue()
+
+
 def mesh_bytes(scene: Scene) -> bytes:
     """The viewer's mesh: uint32 vertex count, uint32 index count, float32 xyz (world,
     OpenCV axes, metres), float32 uv (0..1, v down), uint32 indices; little-endian."""
@@ -110,7 +217,8 @@ def mesh_bytes(scene: Scene) -> bytes:
 
 
 def info() -> dict[str, Any]:
-    """What the page's menus offer: moves with their parameters, models, codecs, sizes, defaults."""
+    """What the page's menus offer: moves with their parameters, models, codecs, sizes, defaults,
+    and the lens preview's limits (:func:`lens_frame`)."""
     moves = [
         {
             "name": spec.name,
@@ -133,4 +241,5 @@ def info() -> dict[str, Any]:
         "codecs": list(CODECS),
         "sizes": ["source", *SIZES],
         "defaults": defaults,
+        "lens_preview": {"long_side_px": LENS_PREVIEW_PX, "shutter_samples": LENS_PREVIEW_SAMPLES},
     }

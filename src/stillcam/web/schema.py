@@ -48,6 +48,9 @@ EXAMPLES: dict[str, list[Any]] = {
     "timecode": ["01:00:00:00"],
     "guides": ["2.39,1.85,safe"],
     "passes": [["depth"]],
+    "fstop": [2.8],
+    "focus": ["subject", "2.5", "0.5,0.4"],
+    "shutter": [180.0],
 }
 
 _INT = Annotated[int, Field(strict=True, ge=-(2**31), le=2**31 - 1)]
@@ -118,6 +121,20 @@ class ShotRequest(BaseModel):
     def flat_options(self) -> dict[str, Any]:
         """The options the client gave (unset ones left out, so they keep their defaults)."""
         return self.options.model_dump(exclude_unset=True)
+
+
+class FrameRequest(ShotRequest):
+    """A lens preview request: a shot request and which of its frames to render."""
+
+    index: Annotated[
+        int,
+        Field(
+            strict=True,
+            ge=0,
+            le=2**31 - 1,
+            description="the frame, 0-based (0 = the shot's first frame, whatever its number)",
+        ),
+    ]
 
 
 def validation_message(errors: list[dict[str, Any]]) -> str:

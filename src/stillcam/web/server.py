@@ -1,6 +1,7 @@
 """The local web app (``stillcam serve``, extra ``web``): the HTTP wiring, and ``_Api``, which
 calls the pipeline's planning and caches per upload. FastAPI + uvicorn, a static page with a
-WebGL2 viewer (:mod:`.preview` makes what it is sent),
+WebGL2 viewer (:mod:`.preview` makes what it is sent, and the lens preview: one frame rendered
+here with the render's depth of field and motion blur),
 uploads (:mod:`.uploads`, sniffed from their headers by :mod:`.sniff`), renders in a bounded
 worker pool with job folders on disk (:mod:`.jobs`).
 
@@ -31,8 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
+from ..camera.camera import Camera
 from ..camera.path import CameraPath
 from ..camera.plan import ShotSettings, plan_timing, shot_plan
+from ..depth.convert import DepthMap
 from ..errors import (
     InputError,
     MissingExtraError,
@@ -46,11 +49,25 @@ from ..options import RenderOptions, command_line
 from ..output.codecs import VIDEO_CODECS
 from ..output.targets import parse_output
 from ..pipeline import Destination, camera_plan, load_inputs, plan_cameras, render
+from ..safety import Safety
+from ..scene.mesh import Scene
 from .budget import Budget
 from .guard import Guard
 from .jobs import KEEP_JOBS, JobStore
-from .preview import camera_records, info, mesh_bytes, preview_inputs, preview_reach, preview_scene
-from .schema import ShotRequest, validation_message
+from .preview import (
+    camera_records,
+    focus_m,
+    focus_view,
+    info,
+    jpeg_bytes,
+    lens_frame,
+    lens_renderer,
+    mesh_bytes,
+    preview_inputs,
+    preview_reach,
+    preview_scene,
+)
+from .schema import FrameRequest, ShotRequest, validation_message
 from .uploads import CAMERA_FILE_BYTES, KEEP_UPLOADS, CameraFiles, Uploads, client_name
 
 STATIC = Path(__file__).with_name("static")
@@ -85,6 +102,20 @@ class ServeSettings:
     preview_frames: int = PREVIEW_FRAMES
     #: Longest a request waits for its preview, in seconds.
     preview_seconds: float = PREVIEW_SECONDS
+
+
+@dataclass(frozen=True)
+class _Shot:
+    """What a preview is made of: the upload's depth and file names, the photo's camera, the
+    render's cameras and the guard's findings, the preview scene and its key."""
+
+    depth: DepthMap
+    names: dict
+    source: Camera
+    path: CameraPath
+    safety: Safety
+    scene_key: str
+    scene: Scene
 
 
 def _output_name(codec: str) -> str:
@@ -232,8 +263,9 @@ class _Api:
         picture, depth_map = self.uploads.cached("inputs" + key, lambda: load_inputs(photo, depth, options))
         return key, picture, depth_map, names
 
-    def preview(self, request: ShotRequest) -> dict:
-        """The render's per-frame cameras as clip matrices, and the key of the preview scene."""
+    def planned(self, request: ShotRequest) -> tuple[RenderOptions, str | None, str, Any, int]:
+        """A preview request's options, camera file name, output name, shot plan and frame
+        count, after every check that needs no decoding (422, 404)."""
         options, camera_name = self.request_options(request)
         self.uploads.files(request.photo)  # 404 before any work
         output = _output_name(options.output.codec)
@@ -245,13 +277,19 @@ class _Api:
                 f"has {frames}; shorten it to preview it (a render takes the whole shot)",
                 422,
             )
+        return options, camera_name, output, plan, frames
+
+    def preview(self, request: ShotRequest) -> dict:
+        """The render's per-frame cameras as clip matrices, and the key of the preview scene."""
+        options, camera_name, output, plan, _ = self.planned(request)
         return self.budget.run(lambda: self._preview(request.photo, options, plan, camera_name, output))
 
-    def _preview(self, upload_id: str, options: RenderOptions, plan, camera_name, output: str) -> dict:
+    def _shot(self, upload_id: str, options: RenderOptions, plan) -> _Shot:
+        """The preview's inputs, cameras (the render's) and scene (from the smaller photo), cached."""
         inputs_key, picture, depth, names = self.inputs(upload_id, options)
 
         # Cached too: a preview that ran past its time budget is ready when it is asked again.
-        _, path, safety = self.uploads.cached(
+        source, path, safety = self.uploads.cached(
             "cameras" + _key(inputs_key, options.to_dict()),
             lambda: plan_cameras(picture, depth, options, plan),
         )
@@ -261,18 +299,45 @@ class _Api:
         reach = preview_reach(small_source, path.cameras, small_depth.z)
         # The scene depends on the photo, depth, scene options and reach, not on the move.
         scene_key = _key(inputs_key, options.to_dict()["scene"], reach.edge_px, reach.ring_px)
-        self.uploads.cached(
+        scene = self.uploads.cached(
             "scene" + scene_key,
             lambda: preview_scene(small, small_depth, small_source, path.cameras, options, reach),
         )
+        return _Shot(depth, names, source, path, safety, scene_key, scene)
+
+    def _preview(self, upload_id: str, options: RenderOptions, plan, camera_name, output: str) -> dict:
+        shot = self._shot(upload_id, options, plan)
+        z = shot.depth.z
+        lens = lens_renderer(options, shot.source, z, shot.path)
         return {
-            "cameras": camera_records(path.cameras, depth.z),
-            "fps": float(path.fps),
-            "first_frame": path.first_frame,
-            "warnings": list(safety.warnings),
-            "scene": scene_key,
-            "command": self.command(options, names, camera_name, output),
+            "cameras": camera_records(shot.path.cameras, z),
+            "fps": float(shot.path.fps),
+            "first_frame": shot.path.first_frame,
+            "warnings": list(shot.safety.warnings),
+            "scene": shot.scene_key,
+            "command": self.command(options, shot.names, camera_name, output),
+            # The view a --focus X,Y pixel is measured in (the page shows it to click on).
+            "focus_camera": camera_records([focus_view(shot.source, options.shot)], z)[0],
+            "focus_m": focus_m(lens, shot.path.cameras[0]),  # None without depth of field
         }
+
+    def lens_frame(self, request: FrameRequest) -> bytes:
+        """One frame of the preview scene rendered with the render's depth of field and motion
+        blur, at most LENS_PREVIEW_PX (:func:`~stillcam.web.preview.lens_frame`), as a JPEG."""
+        options, _, _, plan, frames = self.planned(request)
+        if request.index >= frames:
+            raise RequestError(f"index: the shot has {frames} frames; give 0..{frames - 1}", 422)
+
+        def render_frame() -> bytes:
+            shot = self._shot(request.photo, options, plan)
+            renderer = lens_renderer(options, shot.source, shot.depth.z, shot.path)
+            try:  # e.g. a focus distance inside the focal length: what the render would say
+                pixels = lens_frame(shot.scene, renderer, options, shot.path, request.index)
+            except InputError as exc:
+                raise RequestError(f"options: {exc}", 422) from None
+            return jpeg_bytes(pixels)
+
+        return self.budget.run(render_frame)
 
     def scene(self, scene_key: str):
         scene = self.uploads.cached_only("scene" + scene_key)
@@ -330,6 +395,7 @@ def create_app(settings: ServeSettings):
     app.add_middleware(Guard, token=settings.token, limit=api.body_limit, too_large=api.too_large)
     _add_errors(app, api)
     _add_scene_routes(app, api)
+    _add_preview_routes(app, api)
     _add_render_routes(app, api)
     return app
 
@@ -412,11 +478,6 @@ def _add_scene_routes(app, api: _Api) -> None:
         data = await read(camera, "camera file", CAMERA_FILE_BYTES, flag="")
         return await run_in_threadpool(api.save_camera, data, camera.filename or "camera")
 
-    @app.post("/api/preview")
-    def preview(body: ShotRequest) -> dict:
-        """Per-frame clip matrices of the shot (the render's cameras) and the preview scene's id."""
-        return api.preview(body)
-
     @app.get("/api/scenes/{scene_key}/mesh.bin")
     def mesh(scene_key: str) -> Response:
         """The preview mesh (see :func:`mesh_bytes`)."""
@@ -427,6 +488,24 @@ def _add_scene_routes(app, api: _Api) -> None:
         """The preview scene's texture atlas."""
         jpeg, _ = texture_jpeg(api.scene(scene_key).texture)
         return Response(jpeg, media_type="image/jpeg")
+
+
+def _add_preview_routes(app, api: _Api) -> None:
+    from fastapi.responses import Response
+
+    @app.post("/api/preview")
+    def preview(body: ShotRequest) -> dict:
+        """Per-frame clip matrices of the shot (the render's cameras), the preview scene's id, the
+        equivalent command, the view a ``focus`` X,Y is a pixel of (``focus_camera``) and the first
+        frame's focus distance in metres with depth of field (``focus_m``, else null)."""
+        return api.preview(body)
+
+    @app.post("/api/preview/frame", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
+    def preview_frame(body: FrameRequest) -> Response:
+        """One frame of the shot (``index``, 0-based) rendered by the server with the render's
+        depth of field (``fstop``, ``focus``) and motion blur (``shutter``, from at most 8 of
+        its samples), long side at most 640 px: a JPEG. The browser's viewer draws sharp frames."""
+        return Response(api.lens_frame(body), media_type="image/jpeg")
 
 
 def _add_render_routes(app, api: _Api) -> None:

@@ -1,6 +1,8 @@
 // stillcam's page: menus from /api/info, the photo's 3D scene in a WebGL2 viewer, the move
 // played with the server's per-frame clip matrices (the page computes no camera), renders
-// queued on the server. Plain ES module, no build step.
+// queued on the server. The viewer draws sharp frames; paused, with depth of field or motion
+// blur on, the server's lens preview of the frame (/api/preview/frame) is laid over it.
+// Plain ES module, no build step.
 
 const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.search).get("token");
@@ -73,7 +75,11 @@ async function loadScene(key) {
 }
 
 function draw() {
-  const camera = state.preview && state.preview.cameras[state.frame];
+  const picking = $("pick_focus").checked;
+  // Picking the focus: the view a --focus X,Y is a pixel of (the photo at the output framing).
+  const camera = state.preview && (picking ? state.preview.focus_camera : state.preview.cameras[state.frame]);
+  $("view").classList.toggle("picking", picking);
+  scheduleLens();
   gl.viewport(0, 0, gl.canvas.width, gl.canvas.height);
   gl.clearColor(0, 0, 0, 1);
   gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
@@ -85,7 +91,9 @@ function draw() {
   // Column-major 4x4 from the server: clip = K' * world_to_camera (stillcam.web.server.clip_matrix).
   gl.uniformMatrix4fv(gl.getUniformLocation(program, "clip"), false, new Float32Array(camera.clip));
   gl.drawElements(gl.TRIANGLES, state.scene.count, gl.UNSIGNED_INT, 0);
-  $("frame_label").textContent = `frame ${state.preview.first_frame + state.frame}`;
+  $("frame_label").textContent = picking
+    ? "click to focus: the photo at the output framing"
+    : `frame ${state.preview.first_frame + state.frame}`;
   $("view").dataset.frame = String(state.frame);
 }
 
@@ -110,6 +118,13 @@ function options() {
   };
   if (state.hasDepth) o.depth_kind = $("depth_kind").value;
   if ($("focal_mm").value !== "") o.focal_mm = Number($("focal_mm").value);
+  // Lens and shutter: an empty field is left out (its default: off, subject).
+  if ($("fstop").value !== "") o.fstop = Number($("fstop").value);
+  if ($("focus").value.trim() !== "") o.focus = $("focus").value.trim();
+  if ($("shutter").value !== "") {
+    o.shutter = Number($("shutter").value);
+    if ($("shutter_samples").value !== "") o.shutter_samples = Number($("shutter_samples").value);
+  }
   return o;
 }
 
@@ -145,10 +160,14 @@ async function init() {
   fill($("depth_model"), state.info.models.map((m) => m.name), d.depth_model);
   $("duration").value = d.duration;
   $("fps").value = d.fps;
+  $("shutter_samples").value = d.shutter_samples;
+  $("lens_px").textContent = state.info.lens_preview.long_side_px;
+  $("lens_samples").textContent = state.info.lens_preview.shutter_samples;
   showParams();
   showLicence();
   for (const id of ["move"]) $(id).addEventListener("change", () => { showParams(); schedulePreview(); });
-  for (const id of ["duration", "fps", "size", "focal_mm", "depth_kind", "depth_model", "allow_noncommercial", "codec"]) {
+  for (const id of ["duration", "fps", "size", "focal_mm", "depth_kind", "depth_model", "allow_noncommercial", "codec",
+    "fstop", "focus", "shutter", "shutter_samples"]) {
     $(id).addEventListener("change", schedulePreview);
   }
   $("depth_model").addEventListener("change", showLicence);
@@ -168,6 +187,8 @@ async function init() {
   });
   $("depth").addEventListener("change", upload);
   $("frame").addEventListener("input", () => { state.frame = Number($("frame").value); draw(); });
+  $("pick_focus").addEventListener("change", draw);
+  $("view").addEventListener("click", pickFocus);
   $("play").addEventListener("click", togglePlay);
   $("render").addEventListener("click", startRender);
   $("copy").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText($("command").textContent));
@@ -217,6 +238,8 @@ async function refreshPreview() {
     Object.assign($("frame"), { max: preview.cameras.length - 1, value: state.frame, disabled: false });
     $("play").disabled = $("render").disabled = $("copy").disabled = false;
     $("command").textContent = preview.command;
+    $("focus_status").textContent = preview.focus_m === null ? ""
+      : `in focus at ${preview.focus_m.toFixed(2)} m (the first frame)`;
     $("warnings").textContent = preview.warnings.join(" ");
     $("view").dataset.ready = "1";
     draw();
@@ -231,9 +254,68 @@ async function refreshPreview() {
   }
 }
 
+// Click to focus: the click's place as fractions of the frame (0,0 top left), the convention of
+// --focus X,Y, in the view it is measured in (draw() shows it while picking).
+function pickFocus(event) {
+  if (!$("pick_focus").checked || !state.preview) return;
+  const rect = $("view").getBoundingClientRect();
+  const fraction = (v) => Math.min(1, Math.max(0, Number(v.toFixed(3))));
+  const x = fraction((event.clientX - rect.left) / rect.width);
+  const y = fraction((event.clientY - rect.top) / rect.height);
+  $("focus").value = `${x},${y}`;
+  $("pick_focus").checked = false;
+  draw();
+  schedulePreview();
+}
+
+// ---------------------------------------------------------------- lens preview
+function lensOn() {
+  const o = options();
+  return o.fstop > 0 || (o.shutter > 0 && (o.shutter_samples ?? state.info.defaults.shutter_samples) > 1);
+}
+
+let lensTimer = null;
+let lensAsk = 0;  // the latest lens request: older answers are dropped
+function scheduleLens() {
+  clearTimeout(lensTimer);
+  lensAsk += 1;
+  $("lens_view").hidden = true;
+  delete $("view").dataset.lens;
+  if (!state.preview || state.playing || $("pick_focus").checked || !lensOn()) {
+    $("lens_status").textContent = "";
+    return;
+  }
+  lensTimer = setTimeout(refreshLens, 200);
+}
+
+async function refreshLens() {
+  const ask = lensAsk;
+  const index = state.frame;
+  $("lens_status").textContent = "rendering the lens preview…";
+  try {
+    const body = JSON.stringify({ photo: state.photo, options: options(), index });
+    const response = await api("/api/preview/frame", { method: "POST", body, headers: { "Content-Type": "application/json" } });
+    const url = URL.createObjectURL(await response.blob());
+    const image = $("lens_view");
+    if (ask !== lensAsk) { URL.revokeObjectURL(url); return; }
+    if (image.src) URL.revokeObjectURL(image.src);
+    image.src = url;
+    await image.decode();
+    if (ask !== lensAsk) return;
+    image.hidden = false;
+    $("view").dataset.lens = String(index);
+    $("lens_status").textContent = `frame ${state.preview.first_frame + index}: lens preview rendered by the server`;
+  } catch (error) {
+    if (ask !== lensAsk) return;
+    if (error.status === 429) { lensTimer = setTimeout(refreshLens, 2000); return; }
+    $("lens_status").textContent = `lens preview: ${error.message}`;
+  }
+}
+
 function togglePlay() {
   state.playing = !state.playing;
   $("play").textContent = state.playing ? "Pause" : "Play";
+  if (!state.playing) draw();  // paused: the lens preview of this frame
   let last = performance.now();
   const step = (now) => {
     if (!state.playing || !state.preview) return;
