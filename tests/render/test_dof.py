@@ -14,6 +14,7 @@ from stillcam.camera.plan import ShotSettings
 from stillcam.conventions import filmback_mm
 from stillcam.errors import InputError
 from stillcam.options import RenderOptions
+from stillcam.render import dof
 from stillcam.render.dof import (
     REDUCE_ABOVE_PX,
     LensRenderer,
@@ -129,6 +130,55 @@ def test_fast_and_reference_agree_on_a_slanted_plane():
     fast, slow = apply_dof(frame, coc), apply_dof_reference(frame, coc)
     difference = np.abs(fast.rgb - slow.rgb)  # on per-pixel noise in [0, 1], the worst texture
     assert difference.mean() < 0.02 and difference.max() < 0.2, (difference.mean(), difference.max())
+
+
+def _discs_scene(
+    centres: list[tuple[int, int]], *, near_coc: float = -9.0, far_coc: float = 14.0, size: int = 32
+) -> tuple[Frame, np.ndarray]:
+    """Textured near discs in front of a textured far plane, 200 x 320, and their CoCs."""
+    h, w = 200, 320
+    y, x = np.mgrid[0:h, 0:w]
+    rng = np.random.default_rng(5)
+    rgb = np.stack([0.5 + 0.4 * np.sin(x / 7.0), 0.5 + 0.4 * np.cos(y / 5.0), rng.random((h, w))], -1)
+    near = np.zeros((h, w), bool)
+    for cy, cx in centres:
+        near |= (y - cy) ** 2 + (x - cx) ** 2 < size**2
+    rgb[near] = rng.random((int(near.sum()), 3)) * 0.5
+    coc = np.where(near, near_coc, far_coc).astype(np.float32)
+    depth = np.where(near, 1.0, 5.0).astype(np.float32)
+    return Frame(rgb.astype(np.float32), depth, np.ones((h, w), np.float32)), coc
+
+
+def test_reduced_resolution_fill_agrees_with_the_full_resolution_one(monkeypatch):
+    """The fast path's fill behind nearer slabs is a local mean taken at a reduced resolution
+    once its reach is at least 2 x FILL_REACH_PX; it shows through the blurred foreground's
+    semi-transparent edge and must look like the full-resolution fill there."""
+    frame, coc = _discs_scene([(100, 160)], near_coc=-20.0, far_coc=6.0)  # far: a full-size disc
+    _, pieces = dof._pieces(frame, coc)
+    assert dof._fill_factor(pieces[0].reach) > 1 and pieces[0].diameter < REDUCE_ABOVE_PX
+    reduced = apply_dof(frame, coc)
+    monkeypatch.setattr(dof, "FILL_REACH_PX", 10**6)  # every fill at full resolution
+    assert all(dof._fill_factor(p.reach) == 1 for p in pieces)
+    full = apply_dof(frame, coc)
+    difference = np.abs(reduced.rgb - full.rgb)
+    assert difference.max() < 0.01 and difference.mean() < 1e-4, (difference.max(), difference.mean())
+    assert np.abs(reduced.alpha - full.alpha).max() < 1e-5
+
+
+def test_a_slab_in_two_distant_places_is_blurred_piece_by_piece_as_if_alone():
+    """The slab's pieces (on the tiles its pixels are on) get boxes of their own; each piece's
+    result is what the piece alone would give (no seam, no cross-talk, no whole-frame box)."""
+    both, coc = _discs_scene([(60, 50), (140, 270)])
+    ids, pieces = dof._pieces(both, coc)
+    near = [p for p in pieces if p.k < 0]
+    areas = [(p.box[1] - p.box[0]) * (p.box[3] - p.box[2]) for p in near]
+    assert len(near) == 2 and max(areas) < 0.3 * ids.size
+    left, left_coc = _discs_scene([(60, 50)])
+    out, alone = apply_dof(both, coc), apply_dof(left, left_coc)
+    assert np.abs(out.rgb[:, :150] - alone.rgb[:, :150]).max() < 1e-5
+    fast, slow = out, apply_dof_reference(both, coc)
+    difference = np.abs(fast.rgb - slow.rgb)  # wide discs blurred at a reduced size
+    assert difference.max() < 0.06 and difference.mean() < 0.005, (difference.max(), difference.mean())
 
 
 def test_depth_of_field_is_deterministic():
