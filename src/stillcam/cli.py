@@ -160,7 +160,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--output",
         required=True,
         help="shot.mp4 / shot.mov / shot.mkv (codec: --codec) or shot.####.png (frames from "
-        "1001); shot.recipe.json is written beside it",
+        "1001); shot.recipe.json is written beside it. With {version} in the file name "
+        "(shots/hero_v{version:03d}.mp4) the shot's next free version, claimed, never overwritten "
+        "(docs/review.md)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument(
@@ -267,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _batch_parser(commands)
     _qc_parser(commands)
+    _review_parsers(commands)
+    _board_parser(commands)
 
     serve = commands.add_parser(
         "serve",
@@ -372,6 +376,67 @@ def _serve(args: argparse.Namespace) -> None:
             workers=args.workers,
         )
     )
+
+
+def _review_parsers(commands: Any) -> None:
+    """The ``diff`` and ``versions`` subcommands (docs/review.md)."""
+    diff = commands.add_parser(
+        "diff",
+        help="what differs between two renders' recipes, in units (exit 0 same, 1 different, 2 bad input)",
+        description="Print what differs from recipe A to recipe B, one line per change in its unit "
+        "(`orbit.degrees 8 deg -> 12 deg`, `shot.duration 4 s -> 3 s`, `inputs.photo changed (sha256 ...)`): "
+        "inputs by content, the stillcam version, models, every option (a move per parameter when both "
+        "have the same moves, else the whole --move), the output and the guard's findings. Nothing is "
+        "printed when they are the same. Exit 0: the same; 1: they differ; 2: a bad recipe "
+        "(docs/review.md, Diff).",
+    )
+    diff.add_argument(
+        "a", metavar="A", help="a recipe (shot.recipe.json), or an output whose recipe is beside it"
+    )
+    diff.add_argument("b", metavar="B", help="the recipe to compare it with (as A)")
+    diff.add_argument("--json", action="store_true", help="print the changes as a JSON list instead")
+    versions = commands.add_parser(
+        "versions",
+        help="list every shot's versions in a folder with what changed from the one before",
+        description="List the versions in SHOT_DIR (renders named NAME_vNNN, e.g. by `render -o "
+        "'SHOT_DIR/hero_v{version:03d}.mp4'`, which takes the next free number): per shot, each "
+        "version's date, output, size and frames, and under it what changed from the version before, "
+        "one line per change (docs/review.md, Versions).",
+    )
+    versions.add_argument("folder", metavar="SHOT_DIR", help="the folder of the versions")
+    versions.add_argument("--json", action="store_true", help="print the listing as JSON instead")
+
+
+def _review(args: argparse.Namespace) -> int:
+    """``stillcam diff`` (0 same, 1 different; a bad recipe raises: exit 2) and ``stillcam versions``."""
+    import json
+
+    if args.command == "diff":
+        from .review.diff import diff_files, format_changes
+
+        changes = diff_files(args.a, args.b)
+        if args.json:
+            print(json.dumps([c.to_dict() for c in changes], indent=2))
+        else:
+            print(format_changes(changes), end="")
+        return 1 if changes else 0
+    from .review.versions import claims_in, format_versions, list_versions
+
+    shots = list_versions(args.folder)
+    claims = claims_in(args.folder)
+    if args.json:
+        listing = {shot: [v.to_dict() for v in versions] for shot, versions in shots.items()}
+        print(json.dumps({"shots": listing, "claims": [str(c) for c in claims]}, indent=2))
+    else:
+        print(format_versions(shots, claims), end="")
+    return 0
+
+
+def _takes_version(args: argparse.Namespace) -> bool:
+    """Whether a render's ``-o`` has ``{version}`` (it takes the next free version, docs/review.md)."""
+    from .review.versions import uses_version
+
+    return args.command in ("render", "demo", "rerender") and uses_version(args.output)
 
 
 def _qc_parser(commands: Any) -> None:
@@ -599,6 +664,134 @@ def _batch(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return exit_code(manifest)
 
 
+def _board_parser(commands: Any) -> None:
+    """``stillcam board``: moves side by side, and ``--pick N`` to render one cell again."""
+    board = commands.add_parser(
+        "board",
+        help="render moves (or a parameter sweep) side by side: contact sheet, grid video, a recipe per cell",
+        description="Render each move of --moves (or each value of a --sweep, or the cross of two) as a "
+        "labelled cell into the folder -o: cells/NN_<move>.mp4 with their recipes, board.png and board.pdf "
+        "(first, middle, last frame of each cell, its expression and units under it), board.mp4 (every "
+        "cell in sync, labels burnt in) and board.json. --size is the grid video's (default HD; the cells "
+        "are the largest that fit), or give --cell-size. `stillcam board BOARD --pick N -o shot.mov "
+        "[--size UHD ...]` renders cell N again from its recipe, with those options changed "
+        "(docs/review.md).",
+    )
+    board.add_argument(
+        "source", nargs="?", help="the photo (JPEG, PNG, TIFF, WebP); with --pick: the board's folder"
+    )
+    board.add_argument("--depth", default=None, help="the photo's depth file (as for render)")
+    board.add_argument(
+        "--example",
+        action="store_true",
+        help="render the bundled procedural example instead of a photo (as `stillcam demo`)",
+    )
+    board.add_argument(
+        "--example-size",
+        default="1920x1080",
+        help="with --example: the example photo's size WxH (default: 1920x1080)",
+    )
+    board.add_argument(
+        "--moves",
+        default="all",
+        metavar="all|MOVE,...",
+        help="the cells' moves: all (every move of `stillcam moves`, aliases once) or names with "
+        "optional parameters, comma-separated, e.g. pan,orbit(degrees=8) (default: all)",
+    )
+    board.add_argument(
+        "--sweep",
+        action="append",
+        default=[],
+        metavar="PARAM=V1,V2,...",
+        help="one cell per value of a move parameter (in its unit), for every move; twice: every "
+        "pair of values (a cross), e.g. --moves orbit --sweep degrees=4,8,12",
+    )
+    board.add_argument(
+        "--cell-size",
+        default=None,
+        metavar="WxH",
+        help="each cell's size (even sides); the grid video is made as large as they need "
+        "(instead of --size)",
+    )
+    board.add_argument(
+        "--pick",
+        type=int,
+        default=None,
+        metavar="N",
+        help="render cell N of the board folder SOURCE again to -o, from its recipe; the options "
+        "given change it (e.g. --size UHD --codec prores-422hq); none: the cell's own bytes",
+    )
+    board.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="the board's folder (made; an empty one, or an earlier board with --overwrite); with "
+        "--pick: the shot (shot.mp4, shot.mov, shot.####.png ...)",
+    )
+    board.add_argument("--overwrite", action="store_true", help="replace an earlier board (or --pick output)")
+    board.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_options(board)
+    option_names = {f.name for section in SECTIONS.values() for f in dataclasses.fields(section)}
+    for action in board._actions:  # given options only: a board's defaults are its cells'
+        if action.dest in option_names:
+            action.default = argparse.SUPPRESS
+        if action.dest == "size":
+            action.help = (
+                "the grid video's size: HD (default), UHD, DCI4K or WxH, even sides; the cells are the "
+                "largest of its aspect that fit with their labels. With --pick: the shot's size"
+            )
+
+
+def _board(args: argparse.Namespace) -> int:
+    """``stillcam board``: render a board, or ``--pick`` one of its cells."""
+    from pathlib import Path
+
+    from .review.board import BoardSource, pick, plan_board, render_board
+
+    names = [f.name for section in SECTIONS.values() for f in dataclasses.fields(section)]
+    given = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    if args.pick is not None:
+        if args.source is None:
+            raise InputError(
+                "--pick N: name the board's folder, e.g. stillcam board board/ --pick 7 -o shot.mov"
+            )
+        board_only = [
+            flag
+            for flag, used in (
+                ("--depth", args.depth is not None),
+                ("--example", args.example),
+                ("--sweep", bool(args.sweep)),
+                ("--cell-size", args.cell_size is not None),
+            )
+            if used
+        ]
+        if board_only:
+            raise InputError(
+                f"--pick: {board_only[0]} makes a board; a picked cell's camera and inputs are its recipe's"
+            )
+        pick(args.source, args.pick, args.output, given, overwrite=args.overwrite, quiet=args.quiet)
+        if not args.quiet:
+            print(f"wrote {args.output} and its recipe (cell {args.pick} of {args.source})", file=sys.stderr)
+        return 0
+    if args.example:
+        _check_example_size(args.example_size)
+    source = BoardSource(
+        photo=Path(args.source) if args.source is not None else None,
+        depth=Path(args.depth) if args.depth is not None else None,
+        example_size=args.example_size if args.example else None,
+    )
+    plan = plan_board(given, moves=args.moves, sweeps=args.sweep, cell_size=args.cell_size)
+    index = render_board(plan, source, args.output, overwrite=args.overwrite, quiet=args.quiet)
+    if not args.quiet:
+        grid = index["grid"]
+        print(
+            f"wrote {args.output}: {len(index['cells'])} cells, board.png, board.pdf, board.mp4 "
+            f"({grid['width']}x{grid['height']}), board.json",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def _print_moves() -> None:
     for spec in MOVES.values():
         print(f"{spec.name:10} {spec.summary}")
@@ -631,6 +824,18 @@ def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     given = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(_with_site_config(parser, given))
+    if _takes_version(args):  # -o NAME_v{version:03d}.mp4: the next free version, claimed (docs/review.md)
+        from .review.versions import claimed_version
+
+        with claimed_version(args.output, _exports(args), overwrite=args.overwrite) as claim:
+            args.output, args.export_cameras = str(claim.output), None
+            args.export = [str(path) for path in claim.exports]
+            return _run_command(args, given)
+    return _run_command(args, given)
+
+
+def _run_command(args: argparse.Namespace, given: list[str]) -> int:
+    """Run the parsed command ``args`` (``given``: the words as typed); returns the exit code."""
     from . import pipeline
 
     if args.command == "moves":
@@ -642,10 +847,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         _serve(args)
         return 0
-    if args.command == "qc":
-        return _qc(args)
+    if args.command in ("qc", "diff", "versions"):  # exit 0 pass/same, 1 fail/different
+        return {"qc": _qc, "diff": _review, "versions": _review}[args.command](args)
     if args.command == "batch":
         return _batch(args, given)
+    if args.command == "board":
+        return _board(args)
     sign = _signing(args)  # --sign: the key and certificate checked before any render work
     if args.command == "rerender":
         pipeline.rerender(
