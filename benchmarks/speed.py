@@ -11,13 +11,16 @@
 * P4 - peak RSS of the whole command for a 24 MP photo (the largest photo here, 21.4 MP,
   resized to 6000x4000 and saved as a JPEG) rendered to UHD (target <= 2.5 GB).
 * Stage shares: scene build, render and encode, so the next bottleneck is visible.
+* ``--mesh-error E`` (issue #20): P1 with the full grid against the adaptive mesh
+  (``--mesh-error E``, several values allowed), frames timed interleaved in one process, so
+  the ratio holds on a shared, noisy machine; ``--only-p1`` skips P2-P4.
 
 Inputs: ``nasa-53884.jpg`` (4256x2832) and ``tony-webster-97532.jpg`` (5672x3781) from
 ../shared/data/photos, each with the synthetic layered depth of benchmarks/scene_build.py
 (a ramp plus 12 sharp-edged objects, so the scene has a background layer), move
 ``orbit(degrees=8)``.
 
-Run: python benchmarks/speed.py [--seconds 10] [--frames 12]
+Run: python benchmarks/speed.py [--seconds 10] [--frames 12] [--mesh-error 0.1 [--only-p1]]
 Writes benchmarks/results/speed.json. Skips cleanly when the photos are absent.
 """
 
@@ -55,11 +58,13 @@ def _inputs(photo: Path):
 PREVIEW_SPACING = 8.0
 
 
-def _options(size: str, seconds: float, spacing: float | None = None):
+def _options(size: str, seconds: float, spacing: float | None = None, mesh_error: float = 0.0):
     from stillcam import RenderOptions, ShotSettings
     from stillcam.scene import SceneSettings
 
-    scene = SceneSettings() if spacing is None else SceneSettings(spacing=spacing)
+    scene = SceneSettings(mesh_error=mesh_error)
+    if spacing is not None:
+        scene = SceneSettings(spacing=spacing, mesh_error=mesh_error)
     return RenderOptions(shot=ShotSettings(move=MOVE, size=size, duration=seconds, fps="24"), scene=scene)
 
 
@@ -99,6 +104,66 @@ def render_times(
         "frame_ms_median": 1000 * statistics.median(display),
         "frame_ms_min": 1000 * min(display),
     }
+
+
+def compare_meshes(picture, depth, errors: list[float], frames: int) -> dict:
+    """P1 (UHD, camera to display pixels) for the full grid and each ``--mesh-error``, frames
+    timed interleaved: camera by camera, every scene in turn. Each also "no culling": the
+    cpu backend's background-layer culling off (the same scene with
+    ``background_triangles=0``, so all its triangles are drawn; the same bytes)."""
+    from dataclasses import replace
+
+    from stillcam import get_renderer
+    from stillcam.output.frames import display_frame
+    from stillcam.pipeline import plan_shot
+
+    results, scenes = {}, {}
+    for error in [0.0, *errors]:
+        options = _options("UHD", 4.0, mesh_error=error)
+        start = time.perf_counter()
+        scene, path, _ = plan_shot(picture, depth, options)
+        row = {
+            "mesh_error": error,
+            "triangles": int(scene.triangles.shape[0]),
+            "background_triangles": int(scene.background_triangles),
+            "vertices": int(scene.vertices.shape[0]),
+            "plan_and_build_s": time.perf_counter() - start,
+        }
+        for cull in (True, False):
+            name = f"--mesh-error {error:g}" + ("" if cull else ", no culling")
+            results[name] = {**row, "culling": cull, "frame_ms": []}
+            scenes[name] = (scene if cull else replace(scene, background_triangles=0), options)
+    # One renderer per scene: a renderer's work arrays are sized to its scene (a shared one
+    # would reallocate them at every change of scene, charged to the first of each size).
+    renderers = {name: get_renderer(options.render) for name in scenes}
+    cameras = path.cameras[:: max(1, len(path) // frames)][:frames]
+    first = {}
+    for name, (scene, options) in scenes.items():  # compile / warm up
+        first[name] = display_frame(
+            renderers[name], scene, cameras[0], options.output, fill=options.scene.fills
+        )
+    for error in [0.0, *errors]:  # culling is exact: the same bytes
+        name = f"--mesh-error {error:g}"
+        results[name]["same_bytes_without_culling"] = bool(
+            np.array_equal(first[name], first[name + ", no culling"])
+        )
+    for camera in cameras:
+        for name, (scene, options) in scenes.items():
+            t0 = time.perf_counter()
+            display_frame(renderers[name], scene, camera, options.output, fill=options.scene.fills)
+            results[name]["frame_ms"].append(1000 * (time.perf_counter() - t0))
+    dense = results["--mesh-error 0, no culling"]  # the renderer before issue #20
+    for name, row in results.items():
+        row["frame_ms_median"] = statistics.median(row["frame_ms"])
+        ratios = [a / b for a, b in zip(row["frame_ms"], dense["frame_ms"], strict=True)]
+        row["ratio_to_full_grid_no_culling"] = statistics.median(ratios)
+        print(
+            f"P1 {name:31} {row['triangles']:>10,} triangles ({row['background_triangles']:,} "
+            f"background), build {row['plan_and_build_s']:.1f} s, frame {row['frame_ms_median']:.0f} ms "
+            f"median, x{row['ratio_to_full_grid_no_culling']:.2f}"
+            + (f", same bytes without culling: {row['same_bytes_without_culling']}" if row["culling"] else "")
+        )
+    return results
 
 
 def encode_only(picture, depth, seconds: float) -> dict:
@@ -170,11 +235,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the P2 shot")
     parser.add_argument("--frames", type=int, default=12, help="frames timed for P1/P3")
+    parser.add_argument(
+        "--mesh-error",
+        type=float,
+        action="append",
+        default=[],
+        help="also time P1 with this --mesh-error, interleaved with the full grid (repeatable)",
+    )
+    parser.add_argument("--only-p1", action="store_true", help="with --mesh-error: skip P2-P4")
     args = parser.parse_args()
     if not (PHOTO_12MP.is_file() and PHOTO_LARGE.is_file()):
         print("skipped: the photos under ../shared/data/photos are absent")
         return 0
     picture, depth = _inputs(PHOTO_12MP)
+    if args.mesh_error:
+        meshes = compare_meshes(picture, depth, args.mesh_error, args.frames)
+        if args.only_p1:
+            save_results("speed_mesh", {"P1_meshes": meshes})
+            return 0
     results: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         photo_24mp = _photo_24mp(Path(tmp))
@@ -248,6 +326,8 @@ def main() -> int:
     )
     results["ratios_to_goal"] = {name.split()[0]: ratio for name, _, _, ratio in rows}
     results["shares"] = {k: v / total for k, v in per_frame.items()}
+    if args.mesh_error:
+        results["P1_meshes"] = meshes
     save_results("speed", results)
     return 0
 

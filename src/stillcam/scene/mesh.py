@@ -18,6 +18,11 @@ kept; a jump between two surfaces is not predicted from either side and is cut.
 Multiplying by the subject distance makes the threshold independent of the scene's scale:
 it is the jump in parallax relative to the subject's. (A diagonal crossing a depth edge
 implies a crossing side, so sides suffice.)
+
+With ``--mesh-error`` (off by default), cells where the depth is planar are merged into
+larger triangles (``adaptive.py``), within that many output pixels for the shot's cameras;
+cut ends, and the background layer's seams with the photo's surface, keep the grid. The
+vertices are then only those some triangle uses.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from ..camera.moves import subject_depth
 from ..depth.convert import DepthMap
 from ..errors import InputError
 from ..io.image import Picture
+from .adaptive import ViewBound, default_bound, merge_cells
 from .inpaint import WORKING_SIZE, get_inpainter, inpaint, outpaint
 from .layers import SCREEN_SPACING_PX, BackgroundLayer, Reach, background_layer, cut_ends
 from .patchfill import patch_fill, working_shape
@@ -41,6 +47,8 @@ from .texture import quantize, to_float
 
 #: Largest ``--stride`` (pixels between mesh vertices).
 MAX_STRIDE = 1024
+#: Largest ``--mesh-error`` (output pixels).
+MAX_MESH_ERROR = 1.0
 #: Largest ``--cut-threshold``: a jump of a hundred times the subject's inverse depth; no real
 #: depth edge is that large, so it means "no cuts".
 MAX_CUT_THRESHOLD = 100.0
@@ -121,6 +129,15 @@ class SceneSettings:
             f"(smaller = more cuts), (0, {MAX_CUT_THRESHOLD:g}]"
         },
     )
+    mesh_error: float = field(
+        default=0.0,
+        metadata={
+            "help": "adaptive mesh: merge grid cells where the depth is planar into larger triangles, "
+            "while no surface point moves more than this many output pixels for the shot's cameras, "
+            "nor the texture (0.1: the same frames, 5-10x fewer triangles); depth edges keep the "
+            f"grid's density; 0 = two triangles per grid cell, 0..{MAX_MESH_ERROR:g}"
+        },
+    )
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -128,6 +145,9 @@ class SceneSettings:
         if not 1.0 <= self.spacing <= 64.0:  # also refuses NaN
             raise InputError(f"--spacing is {shown(self.spacing)}; give 1 to 64 output pixels (default 2.5)")
         check_number("--soft-edge", self.soft_edge, 0.0, 4.0, what="pixels", note="0 = hard edges")
+        check_number(
+            "--mesh-error", self.mesh_error, 0.0, MAX_MESH_ERROR, what="output pixels", note="0 = full grid"
+        )
         check_number(
             "--cut-threshold",
             self.cut_threshold,
@@ -168,7 +188,9 @@ class Scene:
         ring_px: how far the mesh extends past the photo's border, in photo pixels.
 
     The texture is an atlas: the photo (with its outpainted ring) on top, the background
-    layer's colours (one texel per grid vertex) below it.
+    layer's colours (one texel per grid vertex) below it. The background layer's triangles
+    come last (the cpu backend culls them behind the foreground). With ``--mesh-error`` the
+    vertices are those of the grid that some (merged) triangle uses, in grid order.
     """
 
     vertices: np.ndarray = field(repr=False)
@@ -282,6 +304,11 @@ def _kept(horizontal: np.ndarray, vertical: np.ndarray) -> np.ndarray:
 #: Relative depth by which the background layer sits behind the surface it continues (0.1 mm
 #: at 1 m): enough to beat float32 round-off in every backend, far below what a camera sees.
 BACKGROUND_BIAS = 1e-4
+
+#: ``--mesh-error`` of the background layer, as a multiple of the foreground's: the layer is
+#: seen only where the foreground uncovers it, and its depth and colours are a smooth guess
+#: (propagated, inpainted) whose own error is many pixels, not a fraction of one.
+BACKGROUND_MESH_ERROR = 16.0
 
 #: Empty rows between the photo and the background layer's colours in the texture atlas,
 #: so that bilinear taps never mix the two.
@@ -430,17 +457,14 @@ def _nearest_index(axis: np.ndarray, positions: np.ndarray) -> np.ndarray:
 
 
 def _background(
-    grid: _Grid,
-    cuts: tuple[np.ndarray, np.ndarray],
-    triangles: np.ndarray,
-    reach_cells: float,
-    settings: SceneSettings,
+    grid: _Grid, cuts: tuple[np.ndarray, np.ndarray], reach_cells: float, settings: SceneSettings
 ) -> tuple[BackgroundLayer, np.ndarray]:
-    """The background layer and its triangles into the grid's vertex numbering (none when
-    nothing needs the layer)."""
+    """The background layer and which of the grid's triangles (:func:`_grid_triangles`
+    order) it has (none when nothing needs the layer)."""
     layer = background_layer(grid.z, *cuts, reach_cells, settings.cut_threshold)
     if not layer.inside.any():
-        return layer, np.zeros((0, 3), np.int32)
+        rows, cols = grid.z.shape
+        return layer, np.zeros(2 * (rows - 1) * (cols - 1), bool)
     usable = layer.inside | ~layer.in_front
     corners = np.stack([usable[:-1, :-1], usable[:-1, 1:], usable[1:, :-1], usable[1:, 1:]])
     corner_inside = np.stack(
@@ -454,7 +478,59 @@ def _background(
     keep = np.concatenate([cells, cells]) & _kept(
         horizontal & ~inside[:, :-1] & ~inside[:, 1:], vertical & ~inside[:-1, :] & ~inside[1:, :]
     )
-    return layer, triangles[keep]
+    return layer, keep
+
+
+def _whole_cells(keep: np.ndarray, shape: tuple[int, int], fixed: np.ndarray | None = None) -> np.ndarray:
+    """(R - 1, C - 1) bool: cells whose two triangles are kept (and, given ``fixed`` (R, C),
+    none of whose corners is fixed): the cells :func:`~.adaptive.merge_cells` may merge."""
+    rows, cols = shape
+    n = (rows - 1) * (cols - 1)
+    cells = keep[:n].reshape(rows - 1, cols - 1) & keep[n:].reshape(rows - 1, cols - 1)
+    if fixed is not None:
+        cells &= ~(fixed[:-1, :-1] | fixed[:-1, 1:] | fixed[1:, :-1] | fixed[1:, 1:])
+    return cells
+
+
+def _layer_on_surface(keep_bg: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """(R, C) bool: the background layer's vertices that it did not reconstruct, which lie on
+    the photo's surface with only BACKGROUND_BIAS behind it (a merged surface there could
+    sag behind the layer)."""
+    rows, cols = inside.shape
+    n = (rows - 1) * (cols - 1)
+    cells = (keep_bg[:n] | keep_bg[n:]).reshape(rows - 1, cols - 1)
+    corner = np.zeros(inside.shape, bool)
+    corner[:-1, :-1] |= cells
+    corner[:-1, 1:] |= cells
+    corner[1:, :-1] |= cells
+    corner[1:, 1:] |= cells
+    return corner & ~inside
+
+
+def _meshed(
+    grid: _Grid,
+    inverse: np.ndarray,
+    keep: np.ndarray,
+    cells: np.ndarray | None,
+    bound: ViewBound | None,
+    tolerance: float,
+    relative: float = np.inf,
+) -> np.ndarray:
+    """The kept grid triangles, or given ``cells`` and a ``bound`` their smooth cells merged
+    within ``tolerance`` output pixels (and ``relative``: :func:`~.adaptive.merge_cells`)."""
+    grid_triangles = _grid_triangles(*grid.z.shape)
+    if cells is None or bound is None:
+        return grid_triangles[keep]
+    gx, gy = grid.xs[0], grid.ys[:, 0]
+    return merge_cells(gx, gy, inverse, cells, grid_triangles, keep, bound, tolerance, relative)
+
+
+def _compacted(
+    vertices: np.ndarray, uvs: np.ndarray, alphas: np.ndarray, triangles: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Only the vertices some triangle uses (in their order), the triangles renumbered."""
+    used, remap = np.unique(triangles, return_inverse=True)
+    return vertices[used], uvs[used], alphas[used], remap.reshape(-1, 3).astype(np.int32)
 
 
 #: A grid side is "grazing" when the source camera saw its surface at more than this angle
@@ -540,10 +616,18 @@ def _snap_edges(grid: _Grid, cuts: tuple[np.ndarray, np.ndarray]) -> tuple[_Grid
 
 
 def build_scene(
-    picture: Picture, depth: DepthMap, camera: Camera, settings: SceneSettings, reach: Reach | None = None
+    picture: Picture,
+    depth: DepthMap,
+    camera: Camera,
+    settings: SceneSettings,
+    reach: Reach | None = None,
+    views: ViewBound | None = None,
 ) -> Scene:
     """Lift ``picture`` with ``depth`` (same size) seen by ``camera`` into a layered, cut,
-    textured mesh that covers what cameras within ``reach`` will see (see module docstring)."""
+    textured mesh that covers what cameras within ``reach`` will see (see module docstring).
+
+    With ``--mesh-error``, smooth cells merge within the error that cameras bounded by
+    ``views`` show (:func:`~.adaptive.view_bound`; without it, :func:`~.adaptive.default_bound`)."""
     z = depth.z
     if z.shape != (picture.height, picture.width):
         raise InputError(
@@ -569,15 +653,29 @@ def build_scene(
         cuts = _cuts(grid.z, grid.xs[0], grid.ys[:, 0], z_subject, settings.cut_threshold)
     keep = _kept(*cuts)
     vertices = [unproject(grid.xs, grid.ys, grid.z, camera).reshape(-1, 3)]
-    near, _ = cut_ends(1.0 / grid.z, *cuts)
+    near, far = cut_ends(1.0 / grid.z, *cuts)
+    bound = (views or default_bound(camera, z_subject)) if settings.mesh_error > 0.0 else None
     alphas = [np.where(near, 1.0 - min(settings.soft_edge / stride, 1.0), 1.0).ravel()]
     uvs = [np.stack([grid.xs.ravel() + grid.left, grid.ys.ravel() + grid.top], axis=1)]
-    grid_triangles = _grid_triangles(rows, cols)
-    triangles = [grid_triangles[keep]]
+    layer = None
+    if settings.fill != "none" and reach.edge_px > 0:
+        layer, keep_bg = _background(grid, cuts, reach.edge_px / stride, settings)
+    cells = None
+    if bound:  # cut ends, and where the layer lies on the photo's surface, keep the grid
+        fixed = near | far if layer is None else near | far | _layer_on_surface(keep_bg, layer.inside)
+        cells = _whole_cells(keep, (rows, cols), fixed)
+    triangles = [_meshed(grid, 1.0 / grid.z, keep, cells, bound, settings.mesh_error)]
     texture = grid.texture
     background = 0
-    if settings.fill != "none" and reach.edge_px > 0:
-        layer, tris_bg = _background(grid, cuts, grid_triangles, reach.edge_px / stride, settings)
+    if layer is not None:
+        # Merged only where it was reconstructed, at least --cut-threshold behind the
+        # foreground: a quarter of that margin keeps it behind (where it meets the photo's
+        # surface, with only BACKGROUND_BIAS between them, it keeps the grid).
+        cells_bg = _whole_cells(keep_bg, (rows, cols), ~layer.inside) if bound else None
+        tolerance, margin = BACKGROUND_MESH_ERROR * settings.mesh_error, 0.25 * settings.cut_threshold
+        tris_bg = (
+            _meshed(grid, 1.0 / layer.z, keep_bg, cells_bg, bound, tolerance, margin) if keep_bg.any() else ()
+        )
         if len(tris_bg):
             used, remap = np.unique(tris_bg, return_inverse=True)
             offset = texture.shape[0] + ATLAS_GAP
@@ -606,11 +704,14 @@ def build_scene(
             alphas.append(np.ones(len(used)))
             triangles.append(remap.reshape(-1, 3).astype(np.int32) + rows * cols)
             background = len(tris_bg)
+    mesh = (np.concatenate(vertices), np.concatenate(uvs), np.concatenate(alphas), np.concatenate(triangles))
+    if bound:
+        mesh = _compacted(*mesh)
     return Scene(
-        vertices=np.concatenate(vertices).astype(np.float32),
-        uvs=np.concatenate(uvs).astype(np.float32),
-        alphas=np.concatenate(alphas).astype(np.float32),
-        triangles=np.ascontiguousarray(np.concatenate(triangles), dtype=np.int32),
+        vertices=mesh[0].astype(np.float32),
+        uvs=mesh[1].astype(np.float32),
+        alphas=mesh[2].astype(np.float32),
+        triangles=np.ascontiguousarray(mesh[3], dtype=np.int32),
         texture=np.ascontiguousarray(texture),
         camera=camera,
         stride=stride,

@@ -17,6 +17,7 @@ import numpy as np
 from ..camera.camera import Camera
 from ..depth.convert import DepthMap, resample_depth
 from ..io.image import Picture
+from .adaptive import view_bound
 from .generative import fill_models_from
 from .layers import Reach, magnification, reach_of, stride_at
 from .mesh import Scene, SceneSettings, auto_stride, build_scene
@@ -93,5 +94,6 @@ def scene_for(
         reach = None
     elif reach is None:
         reach = reach_of(source, cameras, depth.z)
+    views = view_bound(source, cameras) if settings.mesh_error > 0.0 else None  # --mesh-error
     with fill_models_from(settings.fill_model_dir):  # where --fill/--outpaint models load from
-        return build_scene(picture, depth, source, settings, reach)
+        return build_scene(picture, depth, source, settings, reach, views)
