@@ -69,6 +69,7 @@ OPTION_UNITS: dict[str, str] = {
     "scene.stride": "px",
     "scene.spacing": "px",
     "scene.soft_edge": "px",
+    "scene.mesh_error": "px",
     "render.supersample": "x",
     "render.shutter": "deg",
     "render.shutter_samples": "samples",

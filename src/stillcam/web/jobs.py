@@ -7,6 +7,14 @@ finished render; jobs that were queued or running when the server stopped are ma
 and what they had written (partial files, half a render) is removed. Job ids are random (128
 bits).
 
+A render that finishes ``done`` becomes a **version** of the session (the server's data folder):
+it is given the next number, one more than the highest number kept (``Job.version``, 1 for the
+first), so versions are numbered in the order they finished and a pruned one's number is not
+reused while a later one is kept. A version's ``note`` (:meth:`JobStore.set_note`) lives in its
+``job.json`` (rewritten atomically, like every change); ``approves`` marks the full-quality render
+of another version (:mod:`.versions`). Done jobs of an older ``job.json`` without a number are
+numbered at start-up in the order they were created.
+
 Admission is atomic: at most ``workers`` jobs run and ``max_queued`` wait, counted and added
 under one lock (a burst of submissions cannot slip past the limit). Only the newest ``keep``
 finished jobs are kept; older ones are deleted with their folders as new ones finish.
@@ -31,6 +39,8 @@ from ..io.files import write_text_atomic
 JOB_FILE = "job.json"
 #: Finished (done or failed) jobs kept by default.
 KEEP_JOBS = 100
+#: Longest note of a version, in characters.
+MAX_NOTE = 2000
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,14 @@ class Job:
     files: tuple[str, ...] = ()
     error: str = ""
     finished: float | None = None
+    #: The output's file name in the job folder (``shot.mp4``).
+    output: str = ""
+    #: The version number, once the render is done (None before, and for failed renders).
+    version: int | None = None
+    #: The version this render is the full-quality (approved) render of, or None.
+    approves: int | None = None
+    #: The reviewer's note on this version (at most MAX_NOTE characters).
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,6 +102,13 @@ class JobStore:
                 for partial in folder.glob(".*.partial-*"):
                     _remove(partial)
             self._jobs[job.id] = job
+        unnumbered = sorted(
+            (j for j in self._jobs.values() if j.state == "done" and j.version is None),
+            key=lambda j: j.created,
+        )
+        for job in unnumbered:  # done renders of a job.json written before versions
+            self._jobs[job.id] = job = replace(job, version=self._next_version())
+            self._save(job)
         self._prune()
 
     def folder(self, job_id: str) -> Path:
@@ -93,11 +118,39 @@ class JobStore:
         write_text_atomic(self.folder(job.id) / JOB_FILE, json.dumps(job.to_dict(), indent=1), "job state")
 
     def _update(self, job_id: str, **changes: Any) -> Job:
-        with self._lock:
+        with self._lock:  # saved under the lock too: job.json is never older than the record
             job = replace(self._jobs[job_id], **changes)
+            if changes.get("state") == "done":
+                job = replace(job, version=self._next_version())
             self._jobs[job_id] = job
-        self._save(job)
+            self._save(job)
         return job
+
+    def _next_version(self) -> int:
+        """One more than the highest version number kept (1 for the first); under the lock."""
+        return 1 + max((j.version for j in self._jobs.values() if j.version is not None), default=0)
+
+    def versions(self) -> list[Job]:
+        """The done jobs, by version number."""
+        with self._lock:
+            done = [j for j in self._jobs.values() if j.state == "done" and j.version is not None]
+        return sorted(done, key=lambda j: j.version or 0)
+
+    def version(self, number: int) -> Job | None:
+        return next((j for j in self.versions() if j.version == number), None)
+
+    def set_note(self, job_id: str, note: str) -> Job:
+        """Store the note of a version in its ``job.json`` (atomically).
+
+        Raises:
+            RequestError: 422 for a note over MAX_NOTE characters.
+        """
+        if len(note) > MAX_NOTE:
+            raise RequestError(f"note: at most {MAX_NOTE} characters, got {len(note)}", 422)
+        try:
+            return self._update(job_id, note=note)
+        except (KeyError, FileNotFoundError):  # pruned meanwhile
+            raise RequestError("no such version (deleted as newer renders finished)", 404) from None
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
@@ -115,15 +168,28 @@ class JobStore:
         return len(self.pending()) >= self.max_queued + self.workers
 
     def submit(
-        self, request: dict[str, Any], command: str, run: Callable[[Path, Callable[[int, int], None]], None]
+        self,
+        request: dict[str, Any],
+        command: str,
+        run: Callable[[Path, Callable[[int, int], None]], None],
+        *,
+        output: str = "",
+        approves: int | None = None,
     ) -> Job:
-        """Queue ``run(folder, on_frame)``; the job's files are what it leaves in its folder.
+        """Queue ``run(folder, on_frame)``; the job's files are what it leaves in its folder
+        (``output`` names the render among them; ``approves``: see :class:`Job`).
 
         Raises:
             RequestError: 429 when ``workers`` jobs run and ``max_queued`` wait already.
         """
         job = Job(
-            id=secrets.token_hex(16), state="queued", created=time.time(), request=request, command=command
+            id=secrets.token_hex(16),
+            state="queued",
+            created=time.time(),
+            request=request,
+            command=command,
+            output=output,
+            approves=approves,
         )
         with self._lock:  # the count and the admission are one step
             if sum(j.state in ("queued", "running") for j in self._jobs.values()) >= (
@@ -209,8 +275,17 @@ def _read_job(folder: Path) -> Job | None:
         and isinstance(job.command, str)
         and isinstance(job.error, str)
         and all(isinstance(name, str) and "/" not in name for name in job.files)
+        and isinstance(job.output, str)
+        and "/" not in job.output
+        and isinstance(job.note, str)
+        and all(_is_number(v) for v in (job.version, job.approves))
     )
     return job if typed else None
+
+
+def _is_number(value: Any) -> bool:
+    """None or a version number (a positive int, not a bool)."""
+    return value is None or (type(value) is int and value > 0)
 
 
 def _remove(path: Path) -> None:

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..options import SECTIONS
+from .jobs import MAX_NOTE
 
 #: An upload's id: 32 lowercase hex digits (128 random bits).
 UPLOAD_ID = r"^[0-9a-f]{32}$"
@@ -135,6 +136,27 @@ class FrameRequest(ShotRequest):
             description="the frame, 0-based (0 = the shot's first frame, whatever its number)",
         ),
     ]
+
+
+class NoteRequest(BaseModel):
+    """A version's note (replaces the one it had; "" clears it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Annotated[
+        str, Field(strict=True, max_length=MAX_NOTE, description=f"at most {MAX_NOTE} characters")
+    ]
+
+
+class ApproveRequest(BaseModel):
+    """Approve a version: queue its full-quality render (the version's options with
+    ``supersample`` 2, or its own when higher), at another ``size`` when given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    size: Annotated[str, Field(strict=True, max_length=64, examples=["UHD", "1920x1080"])] | None = Field(
+        default=None, description="the output size (as the option size); default: the version's own"
+    )
 
 
 def validation_message(errors: list[dict[str, Any]]) -> str:

@@ -3,7 +3,9 @@ calls the pipeline's planning and caches per upload. FastAPI + uvicorn, a static
 WebGL2 viewer (:mod:`.preview` makes what it is sent, and the lens preview: one frame rendered
 here with the render's depth of field and motion blur),
 uploads (:mod:`.uploads`, sniffed from their headers by :mod:`.sniff`), renders in a bounded
-worker pool with job folders on disk (:mod:`.jobs`).
+worker pool with job folders on disk (:mod:`.jobs`); every finished render is a version of the
+session, with its changes from the one before, a note, approval (its full-quality render) and
+its frames for the A/B compare (:mod:`.versions`).
 
 Safety: binds 127.0.0.1 unless ``--host`` says otherwise; then every request but the page must
 carry the random access token printed at start-up (``Authorization: Bearer`` or ``?token=``),
@@ -67,8 +69,9 @@ from .preview import (
     preview_reach,
     preview_scene,
 )
-from .schema import FrameRequest, ShotRequest, validation_message
+from .schema import ApproveRequest, FrameRequest, NoteRequest, ShotRequest, validation_message
 from .uploads import CAMERA_FILE_BYTES, KEEP_UPLOADS, CameraFiles, Uploads, client_name
+from .versions import FrameCache, RecipeCache, approval_options, output_name, version_records
 
 STATIC = Path(__file__).with_name("static")
 #: Most frames a preview plays (and plans): 200 s at 24 fps; longer shots are rendered unseen.
@@ -164,6 +167,8 @@ class _Api:
             max_queued=settings.max_queued,
             keep=settings.keep_renders,
         )
+        self.recipes = RecipeCache(self.jobs.folder)
+        self.frames = FrameCache()
         self.limit = int(settings.max_upload_mb * 2**20)
         self.budget = Budget(PREVIEW_SLOTS, settings.preview_seconds, "preview")
         self._private = [
@@ -346,8 +351,9 @@ class _Api:
         return scene
 
     # ------------------------------------------------------------------ renders
-    def start_render(self, request: ShotRequest) -> dict:
-        """Queue the final render after every check that needs no decoding (422, 404, 429)."""
+    def start_render(self, request: ShotRequest, approves: int | None = None) -> dict:
+        """Queue the final render after every check that needs no decoding (422, 404, 429);
+        ``approves``: the version it is the approved render of."""
         options, camera_name = self.request_options(request)
         photo, depth, names = self.uploads.files(request.photo)
         output = _output_name(options.output.codec)
@@ -358,7 +364,7 @@ class _Api:
 
         command = self.command(options, names, camera_name, output)
         record = {"photo": request.photo, "options": request.flat_options()}
-        return self.job_record(self.jobs.submit(record, command, run))
+        return self.job_record(self.jobs.submit(record, command, run, output=output, approves=approves))
 
     def job(self, job_id: str):
         job = self.jobs.get(job_id)
@@ -369,6 +375,82 @@ class _Api:
     def job_record(self, job) -> dict:
         """What the API shows of a job: its record, its error without the server's folders."""
         return {**job.to_dict(), "error": self.public(job.error)}
+
+    # ------------------------------------------------------------------ versions
+    def versions(self) -> list[dict]:
+        """Every version of the session (:func:`~stillcam.web.versions.version_records`)."""
+        versions = self.jobs.versions()
+        self.frames.forget({job.id for job in versions})
+        return version_records(versions, self.jobs.pending(), self.recipes)
+
+    def version(self, number: int) -> dict:
+        record = next((v for v in self.versions() if v["version"] == number), None)
+        if record is None:
+            raise RequestError(f"no version {number}{self._known()}", 404)
+        return record
+
+    def _known(self) -> str:
+        numbers = [job.version for job in self.jobs.versions()]
+        return (
+            f"; the session has versions {', '.join(map(str, numbers))}"
+            if numbers
+            else "; no render is done yet"
+        )
+
+    def version_job(self, number: int):
+        job = self.jobs.version(number)
+        if job is None:
+            raise RequestError(f"no version {number}{self._known()}", 404)
+        return job
+
+    def set_note(self, number: int, note: str) -> dict:
+        self.jobs.set_note(self.version_job(number).id, note)
+        return self.version(number)
+
+    def approve(self, number: int, body: ApproveRequest) -> dict:
+        """Queue the full-quality render of version ``number``
+        (:func:`~stillcam.web.versions.approval_options`): 404, 409, 422, 429."""
+        job = self.version_job(number)
+        if job.approves is not None:
+            raise RequestError(
+                f"version {number} is already the approved render of version {job.approves}; "
+                f"approve version {job.approves} again (with another size) instead",
+                409,
+            )
+        pending = [j for j in self.jobs.pending() if j.approves == number]
+        if pending:
+            raise RequestError(
+                f"version {number}'s approval is already {pending[0].state} (render {pending[0].id})", 409
+            )
+        flat = approval_options(dict(job.request.get("options", {})), body.size)
+        try:
+            request = ShotRequest.model_validate({"photo": job.request.get("photo"), "options": flat})
+        except ValueError:
+            raise RequestError(
+                f"version {number} was made by a request this server cannot repeat", 409
+            ) from None
+        try:
+            return self.start_render(request, approves=number)
+        except RequestError as exc:
+            if exc.status != 404:
+                raise
+            raise RequestError(
+                f"version {number}: {exc} (the server keeps the newest {self.settings.keep_uploads} uploads)",
+                409,
+            ) from None
+
+    def version_frame(self, number: int, index: int) -> bytes:
+        """Frame ``index`` (0-based) of version ``number``'s video as a PNG (:class:`FrameCache`)."""
+        job = self.version_job(number)
+        recipe = self.recipes.get(job)
+        frames = None if isinstance(recipe, str) else recipe.output.get("frames")
+        if isinstance(frames, int) and index >= frames:
+            raise RequestError(f"index: version {number} has {frames} frames; give 0..{frames - 1}", 422)
+        name = output_name(job)
+        video = self.jobs.folder(job.id) / name if name else None
+        if video is None or not video.is_file():
+            raise RequestError(f"version {number} has no video to show", 404)
+        return self.frames.frame(job.id, video, index)
 
     def shutdown(self) -> None:
         """Let running renders finish; stop taking previews."""
@@ -396,6 +478,7 @@ def create_app(settings: ServeSettings):
     _add_errors(app, api)
     _add_scene_routes(app, api)
     _add_preview_routes(app, api)
+    _add_version_routes(app, api)
     _add_render_routes(app, api)
     return app
 
@@ -506,6 +589,57 @@ def _add_preview_routes(app, api: _Api) -> None:
         depth of field (``fstop``, ``focus``) and motion blur (``shutter``, from at most 8 of
         its samples), long side at most 640 px: a JPEG. The browser's viewer draws sharp frames."""
         return Response(api.lens_frame(body), media_type="image/jpeg")
+
+
+def _add_version_routes(app, api: _Api) -> None:
+    from typing import Annotated
+
+    from fastapi import Path as PathParam
+    from fastapi.responses import Response
+
+    Number = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="the version's number")]
+    Index = Annotated[int, PathParam(ge=0, le=2**31 - 1, description="the frame, 0-based")]
+
+    @app.get("/api/versions")
+    def list_versions() -> list[dict]:
+        """Every version of the session (each render done in this server's data folder), by
+        number: job id, dates, options, frames and size, note, approvals, and the changes from
+        the version before (``path``, ``old``, ``new``, ``unit`` and the ``line`` as ``stillcam
+        diff`` prints it)."""
+        return api.versions()
+
+    @app.get("/api/versions/{number}")
+    def get_version(number: Number) -> dict:
+        """One version's record (as in the list)."""
+        return api.version(number)
+
+    @app.get("/api/versions/{number}/note")
+    def get_note(number: Number) -> dict:
+        """A version's note."""
+        return {"version": number, "note": api.version_job(number).note}
+
+    @app.put("/api/versions/{number}/note")
+    def put_note(number: Number, body: NoteRequest) -> dict:
+        """Replace a version's note (at most 2000 characters, "" clears it); kept in its job
+        folder. Returns the version's record."""
+        return api.set_note(number, body.note)
+
+    @app.post("/api/versions/{number}/approve")
+    def approve(number: Number, body: ApproveRequest | None = None) -> dict:
+        """Queue the full-quality render of a version: its options with ``supersample`` 2 (its
+        own when higher), at ``size`` when given. The render is a job (as ``POST /api/renders``
+        returns) and, once done, a version whose ``approves`` is ``number``."""
+        return api.approve(number, body or ApproveRequest())
+
+    @app.get(
+        "/api/versions/{number}/frames/{index}",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}}},
+    )
+    def version_frame(number: Number, index: Index) -> Response:
+        """Frame ``index`` (0-based) of a version's video, decoded from the file, as an 8-bit
+        RGB PNG (what the A/B compare shows)."""
+        return Response(api.version_frame(number, index), media_type="image/png")
 
 
 def _add_render_routes(app, api: _Api) -> None:

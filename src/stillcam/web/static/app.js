@@ -2,6 +2,9 @@
 // played with the server's per-frame clip matrices (the page computes no camera), renders
 // queued on the server. The viewer draws sharp frames; paused, with depth of field or motion
 // blur on, the server's lens preview of the frame (/api/preview/frame) is laid over it.
+// Every finished render is a version (/api/versions): its changes from the one before, a note,
+// Approve (its full-quality render), and an A/B compare of two versions' decoded frames
+// (/api/versions/N/frames/I), split or side by side, one slider driving both.
 // Plain ES module, no build step.
 
 const $ = (id) => document.getElementById(id);
@@ -192,6 +195,10 @@ async function init() {
   $("play").addEventListener("click", togglePlay);
   $("render").addEventListener("click", startRender);
   $("copy").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText($("command").textContent));
+  for (const id of ["ab_a", "ab_b"]) $(id).addEventListener("change", compareChanged);
+  $("ab_mode").addEventListener("change", showCompare);
+  $("ab_divider").addEventListener("input", drawSplit);
+  $("ab_frame").addEventListener("input", showCompare);
   await listRenders();
 }
 
@@ -352,6 +359,7 @@ async function poll(id) {
 }
 
 async function listRenders() {
+  listVersions();
   const jobs = await (await api("/api/renders")).json();
   $("renders").replaceChildren(...jobs.map((job) => {
     const item = document.createElement("li");
@@ -365,6 +373,167 @@ async function listRenders() {
     }
     return item;
   }));
+}
+
+// ---------------------------------------------------------------- versions
+const versions = { list: [], frames: { a: null, b: null }, ask: 0 };
+
+async function listVersions() {
+  let list;
+  try {
+    list = await (await api("/api/versions")).json();
+  } catch (error) {
+    $("ab_status").textContent = `versions: ${error.message}`;
+    return;
+  }
+  versions.list = list;
+  const typed = {};  // notes being edited stay as typed
+  for (const area of document.querySelectorAll("#versions textarea[data-dirty='1']")) typed[area.dataset.version] = area.value;
+  $("versions").replaceChildren(...list.map((v) => versionItem(v, typed[v.version])));
+  $("versions").dataset.count = String(list.length);
+  for (const [id, fallback] of [["ab_a", list.length - 2], ["ab_b", list.length - 1]]) {
+    const select = $(id);
+    const chosen = select.value || (list[Math.max(0, fallback)] ? String(list[Math.max(0, fallback)].version) : "");
+    select.replaceChildren(...list.map((v) => new Option(`v${v.version}`, String(v.version), false, String(v.version) === chosen)));
+  }
+  if (list.length) compareChanged();
+}
+
+function versionItem(v, typed) {
+  const item = document.createElement("li");
+  item.value = v.version;
+  item.dataset.version = String(v.version);
+  const head = document.createElement("div");
+  const when = new Date(v.created * 1000).toLocaleTimeString();
+  const size = v.width ? ` ${v.width}×${v.height}, ${v.frames} frames` : "";
+  head.textContent = `v${v.version} ${when}${size}: ${v.summary} `;
+  if (v.approves !== null) {
+    const tag = Object.assign(document.createElement("span"), { className: "tag", textContent: `approved render of v${v.approves}` });
+    head.append(tag);
+  }
+  for (const a of v.approvals) {
+    const tag = document.createElement("span");
+    tag.className = "tag";
+    tag.textContent = a.version ? ` approved: v${a.version}` : ` approval ${a.state}`;
+    head.append(tag);
+  }
+  const changes = document.createElement("ul");
+  changes.className = "changes";
+  const lines = v.error ? [`error: ${v.error}`]
+    : v.previous === null ? ["(first version)"]
+    : v.changes.length ? v.changes.map((c) => c.line) : ["(no change)"];
+  if (v.previous !== null && !v.error) changes.title = `changes from v${v.previous}`;
+  if (v.approved_changes && v.previous !== v.approves) {  // another version came between
+    lines.push(`from v${v.approves}:`, ...(v.approved_changes.length ? v.approved_changes.map((c) => `  ${c.line}`) : ["  (no change)"]));
+  }
+  changes.replaceChildren(...lines.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
+  const note = document.createElement("textarea");
+  note.rows = 2;
+  note.maxLength = 2000;
+  note.placeholder = "note";
+  note.dataset.version = String(v.version);
+  note.value = typed ?? v.note;
+  if (typed !== undefined) note.dataset.dirty = "1";
+  note.addEventListener("input", () => { note.dataset.dirty = "1"; });
+  const status = Object.assign(document.createElement("span"), { className: "note" });
+  const save = Object.assign(document.createElement("button"), { textContent: "Save note", className: "save_note" });
+  save.addEventListener("click", async () => {
+    try {
+      const body = JSON.stringify({ note: note.value });
+      await api(`/api/versions/${v.version}/note`, { method: "PUT", body, headers: { "Content-Type": "application/json" } });
+      delete note.dataset.dirty;
+      status.textContent = " saved";
+    } catch (error) {
+      status.textContent = ` error: ${error.message}`;
+    }
+  });
+  const size_ = Object.assign(document.createElement("input"), { type: "text", placeholder: "size (its own)", className: "approve_size" });
+  size_.style.width = "9em";
+  const approve = Object.assign(document.createElement("button"), { textContent: "Approve", className: "approve" });
+  approve.disabled = v.approves !== null;
+  approve.addEventListener("click", async () => {
+    try {
+      const body = JSON.stringify(size_.value.trim() ? { size: size_.value.trim() } : {});
+      const job = await (await api(`/api/versions/${v.version}/approve`, { method: "POST", body, headers: { "Content-Type": "application/json" } })).json();
+      status.textContent = " approval queued";
+      $("render_status").textContent = "queued (approval)";
+      poll(job.id);
+    } catch (error) {
+      status.textContent = ` error: ${error.message}`;
+    }
+  });
+  item.append(head, changes, note, save, " ", size_, " ", approve, status);
+  return item;
+}
+
+function versionOf(select) {
+  return versions.list.find((v) => String(v.version) === $(select).value);
+}
+
+function compareChanged() {
+  const a = versionOf("ab_a");
+  const b = versionOf("ab_b");
+  if (!a || !b) return;
+  const frames = Math.min(a.frames || 1, b.frames || 1);
+  const slider = $("ab_frame");
+  Object.assign(slider, { max: frames - 1, disabled: false });
+  if (Number(slider.value) > frames - 1) slider.value = frames - 1;
+  $("ab_caption_a").textContent = `A: v${a.version}`;
+  $("ab_caption_b").textContent = `B: v${b.version}`;
+  showCompare();
+}
+
+async function frameImage(version, index) {
+  const response = await api(`/api/versions/${version}/frames/${index}`);
+  return createImageBitmap(await response.blob());
+}
+
+// Both versions' frame `index` from the server, drawn at their own size (one slider, one index).
+async function showCompare() {
+  const a = versionOf("ab_a");
+  const b = versionOf("ab_b");
+  const side = $("ab_mode").value === "side";
+  $("ab_side").hidden = !side;
+  $("ab_split_box").hidden = side;
+  if (!a || !b) return;
+  const index = Number($("ab_frame").value);
+  const ask = ++versions.ask;
+  delete $("compare").dataset.frame;
+  $("ab_status").textContent = "loading frames…";
+  try {
+    const [imageA, imageB] = await Promise.all([frameImage(a.version, index), frameImage(b.version, index)]);
+    if (ask !== versions.ask) return;  // a newer scrub answered first
+    versions.frames = { a: imageA, b: imageB };
+    for (const [id, image] of [["ab_canvas_a", imageA], ["ab_canvas_b", imageB]]) {
+      const canvas = $(id);
+      Object.assign(canvas, { width: image.width, height: image.height });
+      canvas.getContext("2d").drawImage(image, 0, 0);
+    }
+    drawSplit();
+    $("ab_label").textContent = `frame ${(a.first_frame ?? 0) + index} (${index + 1} of ${Number($("ab_frame").max) + 1})`;
+    $("ab_status").textContent = `A: v${a.version}, B: v${b.version}, frames decoded from their videos by the server`;
+    Object.assign($("compare").dataset, { a: String(a.version), b: String(b.version), frame: String(index) });
+  } catch (error) {
+    if (ask === versions.ask) $("ab_status").textContent = `compare: ${error.message}`;
+  }
+}
+
+// The split view: A left of the divider, B (scaled to A's size) right of it.
+function drawSplit() {
+  const { a, b } = versions.frames;
+  if (!a || !b) return;
+  const canvas = $("ab_split");
+  Object.assign(canvas, { width: a.width, height: a.height });
+  const context = canvas.getContext("2d");
+  context.drawImage(a, 0, 0);
+  const x = Math.round(Number($("ab_divider").value) * a.width);
+  context.save();
+  context.beginPath();
+  context.rect(x, 0, a.width - x, a.height);
+  context.clip();
+  context.drawImage(b, 0, 0, a.width, a.height);
+  context.restore();
+  canvas.dataset.divider = String(x);
 }
 
 init().catch((error) => { $("warnings").textContent = `error: ${error.message}`; });
