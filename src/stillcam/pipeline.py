@@ -22,6 +22,7 @@ from ._progress import DelayedProgress
 from ._version import __version__
 from .bounds import MAX_SAMPLES, check_frame_size
 from .camera.camera import Camera
+from .camera.focus import check_rack_span
 from .camera.framing import InsideFraming
 from .camera.path import CameraPath
 from .camera.plan import (
@@ -81,7 +82,7 @@ from .output.targets import OutputTarget, check_distinct, check_recipe_path, par
 from .render.distortion import st_map, with_distortion
 from .render.dof import LensRenderer, focus_pulled, with_depth_of_field
 from .render.frame import Renderer
-from .render.lens import parse_distortion
+from .render.lens import parse_distortion, parse_rack
 from .render.registry import get_renderer, renderer_name
 from .render.stereo import check_packed_size, stereo_rig, with_stereo
 from .render.vignette import with_vignette
@@ -172,6 +173,9 @@ def camera_plan(options: RenderOptions, dest: Destination | None = None) -> Shot
     plan = shot_plan(options.shot)
     timing = plan_timing(plan, options.shot)
     check_frame_span(options.shot.frame_span, timing)
+    if options.render.rack is not None:  # --rack: inside the shot, before any file is decoded
+        span = parse_rack(options.render.rack, options.render.focus)
+        check_rack_span(span, timing.first_frame, timing.first_frame + timing.frames - 1)
     if dest is not None:
         check_output(dest.target, options.output, timing.fps)
     return plan

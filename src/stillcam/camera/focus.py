@@ -129,11 +129,7 @@ def racked_path(path: CameraPath, start_m: float, end_m: float, span: tuple[int,
     numbers = path.frame_numbers
     if span is None:
         span = (numbers[0], numbers[-1])
-    if not (numbers[0] <= span[0] <= span[1] <= numbers[-1]):
-        raise InputError(
-            f"--rack {span[0]}-{span[1]}: the pull must lie inside the shot's frames "
-            f"{numbers[0]}-{numbers[-1]}"
-        )
+    check_rack_span(span, numbers[0], numbers[-1])
     if any(camera.focus_m is not None for camera in path.cameras):
         raise InputError(
             "--focus A..B: the shot file's keyframes already pull focus; give the pull in one place"
@@ -144,6 +140,14 @@ def racked_path(path: CameraPath, start_m: float, end_m: float, span: tuple[int,
         for camera, u in zip(path.cameras, amounts, strict=True)
     )
     return replace(path, cameras=cameras)
+
+
+def check_rack_span(span: tuple[int, int], first: int, last: int) -> None:
+    """Refuse a ``--rack`` span outside the shot's frames ``first``..``last``."""
+    if not (first <= span[0] <= span[1] <= last):
+        raise InputError(
+            f"--rack {span[0]}-{span[1]}: the pull must lie inside the shot's frames {first}-{last}"
+        )
 
 
 def check_focus_m(value: float, what: str) -> float:
