@@ -150,6 +150,37 @@ def check_rack_span(span: tuple[int, int], first: int, last: int) -> None:
         )
 
 
+def parse_where(text: str, option: str, *, low: float, high: float, example: str) -> str | float | tuple:
+    """A distance given as ``--focus`` and ``--convergence`` take it: ``"subject"``, metres
+    (float, in [``low``, ``high``]) or a pixel ``(x, y)`` of the first frame as fractions in
+    [0, 1]. ``option`` names the flag in errors, ``example`` is a distance in metres for them.
+
+    >>> parse_where("0.5,0.25", "--focus", low=0.01, high=1e6, example="2.5")
+    (0.5, 0.25)
+    """
+    text = str(text).strip()
+    shown = text[:60]
+    if text == "subject":
+        return "subject"
+    if "," in text:
+        try:
+            x, y = (float(v) for v in text[:100].split(","))
+        except ValueError:
+            raise InputError(f"{option} {shown!r}: expected X,Y, e.g. {option} 0.5,0.4") from None
+        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):  # also refuses NaN
+            raise InputError(f"{option} {shown}: X and Y are fractions of the frame, 0..1")
+        return x, y
+    try:
+        metres = float(text[:100])
+    except ValueError:
+        raise InputError(
+            f"{option} {shown!r}: give metres (e.g. {example}), subject, or a pixel X,Y (e.g. 0.5,0.4)"
+        ) from None
+    if not (math.isfinite(metres) and low <= metres <= high):
+        raise InputError(f"{option} {shown}: give metres in [{low:g}, {high:g}]")
+    return metres
+
+
 def check_focus_m(value: float, what: str) -> float:
     """``value`` if it is a focus distance in [MIN_FOCUS_M, MAX_FOCUS_M] metres."""
     if not (math.isfinite(value) and MIN_FOCUS_M <= value <= MAX_FOCUS_M):

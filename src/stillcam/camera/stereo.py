@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import InputError
 from .camera import Camera
+from .focus import parse_where
 
 Eye = Literal["left", "right"]
 EYES: tuple[Eye, ...] = get_args(Eye)
@@ -130,25 +131,4 @@ def parse_convergence(text: str) -> Convergence:
     >>> parse_convergence("subject"), parse_convergence("3.5"), parse_convergence("0.5,0.4")
     ('subject', 3.5, (0.5, 0.4))
     """
-    text = str(text).strip()
-    if text == "subject":
-        return "subject"
-    if "," in text:
-        try:
-            x, y = (float(v) for v in text[:100].split(","))
-        except ValueError:
-            raise InputError(f"--convergence {text[:60]!r}: expected X,Y, e.g. 0.5,0.4") from None
-        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):  # also refuses NaN
-            raise InputError(f"--convergence {text[:60]}: X and Y are fractions of the frame, 0..1")
-        return x, y
-    try:
-        metres = float(text[:100])
-    except ValueError:
-        raise InputError(
-            f"--convergence {text[:60]!r}: give metres (e.g. 3.5), subject, or a pixel X,Y (e.g. 0.5,0.4)"
-        ) from None
-    if not (math.isfinite(metres) and MIN_CONVERGENCE_M <= metres <= MAX_CONVERGENCE_M):
-        raise InputError(
-            f"--convergence {text[:60]}: give metres in [{MIN_CONVERGENCE_M:g}, {MAX_CONVERGENCE_M:g}]"
-        )
-    return metres
+    return parse_where(text, "--convergence", low=MIN_CONVERGENCE_M, high=MAX_CONVERGENCE_M, example="3.5")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # The bounds of focus distances (metres) and f-numbers: the camera stage's (keyframed pulls).
-from ..camera.focus import MAX_FOCUS_M, MIN_FOCUS_M
+from ..camera.focus import MAX_FOCUS_M, MIN_FOCUS_M, parse_where
 from ..camera.plan import parse_frame_span
 from ..errors import InputError
 
@@ -71,25 +71,7 @@ def parse_rack(text: str, focus: str) -> tuple[int, int]:
 
 
 def _parse_one_focus(text: str) -> Focus:
-    if text == "subject":
-        return "subject"
-    if "," in text:
-        try:
-            x, y = (float(v) for v in text[:100].split(","))
-        except ValueError:
-            raise InputError(f"--focus {text!r}: expected X,Y, e.g. --focus 0.5,0.4") from None
-        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):  # also refuses NaN
-            raise InputError(f"--focus {text}: X and Y are fractions of the frame, 0..1")
-        return x, y
-    try:
-        metres = float(text[:100])
-    except ValueError:
-        raise InputError(
-            f"--focus {text!r}: give metres (e.g. 2.5), subject, or a pixel X,Y (e.g. 0.5,0.4)"
-        ) from None
-    if not (math.isfinite(metres) and MIN_FOCUS_M <= metres <= MAX_FOCUS_M):
-        raise InputError(f"--focus {text}: give metres in [{MIN_FOCUS_M:g}, {MAX_FOCUS_M:g}]")
-    return metres
+    return parse_where(text, "--focus", low=MIN_FOCUS_M, high=MAX_FOCUS_M, example="2.5")
 
 
 def coc_diameter_px(
