@@ -5,10 +5,6 @@ must resemble the server-rendered frame for the same camera; then render, downlo
 Skips without chromium or Playwright (.ci/run installs both)."""
 
 import io
-import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import av
@@ -17,59 +13,28 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from web_browser import CHROMIUM, FLAGS, example_files, live_server
+
 pytest.importorskip("fastapi", reason="extra 'web' not installed")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium (.ci/run installs it)"),
 ]
 
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--enable-unsafe-swiftshader",  # WebGL on the CPU (SwiftShader) with --disable-gpu
-]
 W, H = 640, 360
 DEGREES = 8
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
-    from stillcam.web.server import ServeSettings, create_app
-
     folder = tmp_path_factory.mktemp("web")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(ServeSettings(data_dir=folder / "data")), host="127.0.0.1", port=port)
-    config.log_level = "warning"
-    app_server = uvicorn.Server(config)
-    thread = threading.Thread(target=app_server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if app_server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/", folder
-    app_server.should_exit = True
-    thread.join(timeout=30)
+    for url in live_server(folder):
+        yield url, folder
 
 
 def _inputs(folder: Path) -> tuple[Path, Path]:
-    from stillcam.example.procedural import example_inputs
-
-    picture, depth = example_inputs(W, H)
-    photo, depth_file = folder / "photo.png", folder / "depth.npy"
-    Image.fromarray(np.rint(picture.pixels * 255).astype(np.uint8)).save(photo)
-    np.save(depth_file, depth.z)
-    return photo, depth_file
+    return example_files(folder, W, H)
 
 
 def _canvas(page) -> np.ndarray:
