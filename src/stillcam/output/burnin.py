@@ -54,6 +54,7 @@ from ..camera.plan import DEFAULT_MOVE, ShotSettings
 from ..errors import InputError
 from .codecs import VIDEO_CODECS
 from .targets import OutputTarget
+from .wrapping import WrappedSink
 
 #: Where a line of text goes.
 Place = Literal["top-left", "top-right", "bottom-left", "bottom-center", "bottom-right"]
@@ -362,21 +363,17 @@ def move_label(shot: ShotSettings) -> str:
     return shot.move or DEFAULT_MOVE
 
 
-class BurnedSink:
+class BurnedSink(WrappedSink):
     """A sink whose display pixels get ``burn`` (frame by frame, in the order of
     ``camera_path``'s cameras and numbers) before they reach ``sink``; other items pass as
     they are. Everything else is ``sink``'s (a :class:`~stillcam.output.writers.FrameSink`;
     typed ``Any`` here as writers.py imports this module)."""
 
     def __init__(self, sink: Any, burn: BurnIn, camera_path: CameraPath) -> None:
-        self._sink = sink
+        super().__init__(sink)
         self._burn = burn
         self._path = camera_path
         self._index = 0
-
-    @property
-    def accepts(self) -> str:
-        return self._sink.accepts
 
     def write(self, item: Any) -> None:
         if self._sink.accepts == "display":
@@ -384,15 +381,3 @@ class BurnedSink:
             item = self._burn(item, number, self._path.cameras[self._index])
         self._index += 1
         self._sink.write(item)
-
-    def finish(self) -> list[tuple[Path, Path]]:
-        return self._sink.finish()
-
-    def published(self) -> None:
-        self._sink.published()
-
-    def commit(self) -> None:
-        self._sink.commit()
-
-    def abort(self) -> None:
-        self._sink.abort()

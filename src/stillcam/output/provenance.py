@@ -38,7 +38,8 @@ from ..io.limits import one_line
 from ..io.structured import read_bytes_bounded
 from .recipe import Recipe
 from .targets import OutputTarget
-from .writers import FrameSink, SinkInput
+from .wrapping import WrappedSink
+from .writers import FrameSink
 
 #: The output suffixes that carry a C2PA manifest, and their MIME types.
 CREDENTIAL_FORMATS = {".mp4": "video/mp4", ".mov": "video/quicktime", ".png": "image/png"}
@@ -562,40 +563,27 @@ def _add_source(
     builder.add_ingredient(ingredient, "application/octet-stream", io.BytesIO(data))
 
 
-class SignedSink:
+class SignedSink(WrappedSink):
     """A sink whose finished files carry content credentials: :meth:`finish` finishes the
     wrapped sink, then signs each of its partial files (the video, or every frame) before
     :func:`~stillcam.io.files.publish_all` moves any of them into place."""
 
     def __init__(self, sink: FrameSink, credential: ContentCredential, recipe: Recipe, *, overwrite: bool):
-        self._sink = sink
+        super().__init__(sink)
         self._credential = credential
         self._recipe = recipe
         self._overwrite = overwrite
-
-    @property
-    def accepts(self) -> SinkInput:
-        return self._sink.accepts
-
-    def write(self, item: Any) -> None:
-        self._sink.write(item)
 
     def finish(self) -> list[tuple[Path, Path]]:
         files = self._sink.finish()
         sign_files([(partial, final.name) for partial, final in files], self._credential, self._recipe)
         return files
 
-    def published(self) -> None:
-        self._sink.published()
-
     def commit(self) -> None:
         from ..io.files import publish_all
 
         publish_all(self.finish(), overwrite=self._overwrite)
         self.published()
-
-    def abort(self) -> None:
-        self._sink.abort()
 
 
 # ----------------------------------------------------------------------------------------

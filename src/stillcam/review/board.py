@@ -57,6 +57,7 @@ from ..options import SECTIONS, RenderOptions
 from ..output.recipe import Recipe, read_recipe, write_recipe
 from ..output.sinks import open_sink
 from ..output.targets import OutputTarget, parse_output
+from ..output.wrapping import WrappedSink
 from ..output.writers import FrameSink, OutputSettings
 from .sheet import (
     MIN_CELL_SIDE,
@@ -515,34 +516,18 @@ class _Frames:
         return self.array[min(index, self.written - 1)]
 
 
-class _TeeSink:
+class _TeeSink(WrappedSink):
     """A main sink whose display items are also kept in a :class:`_Frames`; everything else
     is the wrapped sink's (the bytes it writes are the same)."""
 
     def __init__(self, sink: FrameSink, store: _Frames) -> None:
-        self._sink = sink
+        super().__init__(sink)
         self._store = store
-
-    @property
-    def accepts(self) -> Any:
-        return self._sink.accepts
 
     def write(self, item: Any) -> None:
         if self._sink.accepts in ("display", "rgba"):
             self._store.add(item)
         self._sink.write(item)
-
-    def finish(self) -> list[tuple[Path, Path]]:
-        return self._sink.finish()
-
-    def published(self) -> None:
-        self._sink.published()
-
-    def commit(self) -> None:
-        self._sink.commit()
-
-    def abort(self) -> None:
-        self._sink.abort()
 
 
 def check_board_folder(folder: Path, overwrite: bool) -> None:
