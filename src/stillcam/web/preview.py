@@ -161,21 +161,6 @@ def lens_preview_size(width: int, height: int) -> tuple[int, int]:
     return max(2, round(width * scale)), max(2, round(height * scale))
 
 
-def scaled_camera(camera: Camera, width: int, height: int) -> Camera:
-    """``camera``'s view at ``width`` x ``height``: focal lengths and principal point scaled
-    (pixel centres kept), pose and per-frame lens values (focus, f-stop) unchanged."""
-    sx, sy = width / camera.width, height / camera.height
-    return replace(
-        camera,
-        width=width,
-        height=height,
-        fx=camera.fx * sx,
-        fy=camera.fy * sy,
-        cx=(camera.cx + 0.5) * sx - 0.5,
-        cy=(camera.cy + 0.5) * sy - 0.5,
-    )
-
-
 def lens_frame(
     scene: Scene, renderer: Renderer, options: RenderOptions, path: CameraPath, index: int
 ) -> np.ndarray:
@@ -190,9 +175,9 @@ def lens_frame(
         assert settings.shutter is not None
         samples = min(settings.shutter_samples, LENS_PREVIEW_SAMPLES)
         cameras = subframe_cameras(path, path.first_frame + index, settings.shutter, samples)
-        frame = motion_frame(renderer, scene, [scaled_camera(c, width, height) for c in cameras], fill=fill)
+        frame = motion_frame(renderer, scene, [c.resized(width, height) for c in cameras], fill=fill)
     else:
-        frame = shaded_frame(renderer, scene, scaled_camera(camera, width, height), fill=fill)
+        frame = shaded_frame(renderer, scene, camera.resized(width, height), fill=fill)
     return to_display(frame, options.output.matte, 8)
 
 
