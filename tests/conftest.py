@@ -43,3 +43,22 @@ def photo_files(tmp_path: Path, small_example) -> tuple[Path, Path]:
 
 # Runs inside Blender (bpy), started by tests/export/test_blender.py; not a test module.
 collect_ignore = ["export/blender_check.py"]
+
+
+@pytest.fixture()
+def decoding(monkeypatch) -> list[str]:
+    """Counts every decode of a photo, depth file or the bundled example by the pipeline."""
+    calls: list[str] = []
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    from stillcam import pipeline
+
+    for name in ("load_image", "read_depth_file", "example_inputs"):
+        monkeypatch.setattr(pipeline, name, counting(name, getattr(pipeline, name)))
+    return calls

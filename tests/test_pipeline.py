@@ -17,23 +17,6 @@ from stillcam.safety import BISECTIONS
 SMALL = ["--size", "64x36", "--duration", "0.25", "--fps", "12", "--quiet"]
 
 
-@pytest.fixture()
-def decoding(monkeypatch) -> list[str]:
-    """Counts every decode of a photo, depth file or the bundled example by the pipeline."""
-    calls: list[str] = []
-
-    def counting(name, real):
-        def wrapper(*args, **kwargs):
-            calls.append(name)
-            return real(*args, **kwargs)
-
-        return wrapper
-
-    for name in ("load_image", "read_depth_file", "example_inputs"):
-        monkeypatch.setattr(pipeline, name, counting(name, getattr(pipeline, name)))
-    return calls
-
-
 def _run(argv: list[str], capsys) -> tuple[int, str]:
     with pytest.raises(SystemExit) as exit_info:
         main(argv)

@@ -51,23 +51,6 @@ def _run(argv: list[str], capsys) -> tuple[int, str]:
     return int(exit_info.value.code), capsys.readouterr().err
 
 
-@pytest.fixture()
-def decoding(monkeypatch) -> list[str]:
-    """Counts every decode of a photo, depth file or the bundled example by the pipeline."""
-    calls: list[str] = []
-
-    def counting(name, real):
-        def wrapper(*args, **kwargs):
-            calls.append(name)
-            return real(*args, **kwargs)
-
-        return wrapper
-
-    for name in ("load_image", "read_depth_file", "example_inputs"):
-        monkeypatch.setattr(pipeline, name, counting(name, getattr(pipeline, name)))
-    return calls
-
-
 @pytest.fixture(scope="module")
 def board(tmp_path_factory):
     """A board of pan and orbit at 4 and 8 degrees, 64x36 cells of 3 frames, and its inputs."""
