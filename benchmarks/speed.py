@@ -11,6 +11,9 @@
 * P4 - peak RSS of the whole command for a 24 MP photo (the largest photo here, 21.4 MP,
   resized to 6000x4000 and saved as a JPEG) rendered to UHD (target <= 2.5 GB).
 * Stage shares: scene build, render and encode, so the next bottleneck is visible.
+* ``--depthflow`` (issue #20): benchmarks/vs_depthflow.py's UHD row (DepthFlow 1.0.1 in its own
+  venv against stillcam's render, frames/s) measured between P1 and P3 of the same run, its ratio
+  in the table (goal >= 88x).
 * ``--mesh-error E`` (issue #20): P1 with the full grid against the adaptive mesh
   (``--mesh-error E``, several values allowed), frames timed interleaved in one process, so
   the ratio holds on a shared, noisy machine; ``--only-p1`` skips P2-P4.
@@ -20,7 +23,7 @@ Inputs: ``nasa-53884.jpg`` (4256x2832) and ``tony-webster-97532.jpg`` (5672x3781
 (a ramp plus 12 sharp-edged objects, so the scene has a background layer), move
 ``orbit(degrees=8)``.
 
-Run: python benchmarks/speed.py [--seconds 10] [--frames 12] [--mesh-error 0.1 [--only-p1]]
+Run: python benchmarks/speed.py [--seconds 10] [--frames 12] [--depthflow] [--mesh-error 0.1 [--only-p1]]
 Writes benchmarks/results/speed.json. Skips cleanly when the photos are absent.
 """
 
@@ -58,13 +61,13 @@ def _inputs(photo: Path):
 PREVIEW_SPACING = 8.0
 
 
-def _options(size: str, seconds: float, spacing: float | None = None, mesh_error: float = 0.0):
+def _options(size: str, seconds: float, spacing: float | None = None, mesh_error: float | None = None):
+    """The benchmark's options; ``mesh_error`` None: the default ``--mesh-error``."""
     from stillcam import RenderOptions, ShotSettings
     from stillcam.scene import SceneSettings
 
-    scene = SceneSettings(mesh_error=mesh_error)
-    if spacing is not None:
-        scene = SceneSettings(spacing=spacing, mesh_error=mesh_error)
+    given = {"spacing": spacing, "mesh_error": mesh_error}
+    scene = SceneSettings(**{k: v for k, v in given.items() if v is not None})
     return RenderOptions(shot=ShotSettings(move=MOVE, size=size, duration=seconds, fps="24"), scene=scene)
 
 
@@ -243,6 +246,12 @@ def main() -> int:
         help="also time P1 with this --mesh-error, interleaved with the full grid (repeatable)",
     )
     parser.add_argument("--only-p1", action="store_true", help="with --mesh-error: skip P2-P4")
+    parser.add_argument(
+        "--depthflow",
+        action="store_true",
+        help="also vs_depthflow.py's UHD row (DepthFlow in its own venv), between P1 and P3",
+    )
+    parser.add_argument("--depthflow-frames", type=int, default=10, help="UHD frames for --depthflow")
     args = parser.parse_args()
     if not (PHOTO_12MP.is_file() and PHOTO_LARGE.is_file()):
         print("skipped: the photos under ../shared/data/photos are absent")
@@ -261,6 +270,14 @@ def main() -> int:
         results["P4"]["megapixels"] = large_picture.width * large_picture.height / 1e6
         del large_picture, large_depth
         results["P1"] = render_times(picture, depth, "UHD", args.frames)
+        if args.depthflow:  # interleaved with speed.py's own rows, in the same run
+            import vs_depthflow
+
+            python = vs_depthflow.ensure_venv(vs_depthflow.DEFAULT_VENV)
+            ramp = vs_depthflow.ramp_depth(Path(tmp))
+            results["depthflow_UHD"] = vs_depthflow.compare(
+                python, ramp, "UHD", 3840, 2160, args.depthflow_frames
+            )
         results["P3"] = render_times(picture, depth, "HD", 2 * args.frames, spacing=PREVIEW_SPACING)
         results["HD_full"] = render_times(picture, depth, "HD", 2 * args.frames)
         try:
@@ -303,6 +320,16 @@ def main() -> int:
             (p4["peak_rss_mb"] or 0) / 2500,
         ),
     ]
+    if "depthflow_UHD" in results:
+        row = results["depthflow_UHD"]
+        rows.append(
+            (
+                "DepthFlow ratio, UHD render (stillcam / DepthFlow)",
+                f"{row['ratio']:.1f}x",
+                ">= 88x",
+                88 / row["ratio"],
+            )
+        )
     print(f"{'target':52} {'measured':>22} {'goal':>15} {'x goal':>7}")
     for name, value, goal, ratio in rows:
         print(f"{name:52} {value:>22} {goal:>15} {ratio:7.2f}")

@@ -12,6 +12,7 @@ tool and size by size in one run. DepthFlow runs on Mesa's llvmpipe (``WINDOW_BA
 EGL=1 LIBGL_ALWAYS_SOFTWARE=1``), as it would on a laptop without a GPU.
 
 Run: python benchmarks/vs_depthflow.py [--venv DIR] [--frames-hd 20] [--frames-4k 10]
+(``benchmarks/speed.py --depthflow`` runs its UHD row between speed.py's own measurements.)
 Writes benchmarks/results/vs_depthflow.json.
 """
 
@@ -34,6 +35,7 @@ from stillcam_run import save_results
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT.parent / "shared" / "data" / "photos" / "sean-afnan-244576.jpg"
+DEFAULT_VENV = ROOT / "benchmarks" / "results" / "depthflow-venv"
 
 DRIVER = r"""
 import math, sys, time
@@ -110,9 +112,36 @@ def stillcam_fps(image: Path, depth: Path, width: int, height: int, frames: int)
     return 1.0 / statistics.median(times)
 
 
+def ramp_depth(folder: Path) -> Path:
+    """The inverse-depth ramp both tools take (16-bit PNG, white = near, what DepthFlow
+    expects), the photo's size, in ``folder``."""
+    depth = Path(folder) / "depth.png"
+    h, w = cv2.imread(str(PHOTO), cv2.IMREAD_REDUCED_GRAYSCALE_8).shape
+    ramp = np.linspace(0.0, 1.0, h * 8)[:, None] ** 2
+    cv2.imwrite(str(depth), np.broadcast_to(np.rint(ramp * 65535), (h * 8, w * 8)).astype(np.uint16))
+    return depth
+
+
+def compare(python: Path, depth: Path, label: str, width: int, height: int, frames: int) -> dict:
+    """DepthFlow, then stillcam, at one size: frames/s of each and their ratio (one row)."""
+    theirs = depthflow_fps(python, PHOTO, depth, width, height, frames)
+    ours = stillcam_fps(PHOTO, depth, width, height, frames)
+    print(
+        f"{label:4} {frames:3} frames  DepthFlow {theirs:8.3f} frames/s  "
+        f"stillcam {ours:7.2f} frames/s  ratio {ours / theirs:7.1f}x"
+    )
+    return {
+        "size": label,
+        "frames": frames,
+        "depthflow_fps": theirs,
+        "stillcam_fps": ours,
+        "ratio": ours / theirs,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--venv", type=Path, default=ROOT / "benchmarks" / "results" / "depthflow-venv")
+    parser.add_argument("--venv", type=Path, default=DEFAULT_VENV)
     parser.add_argument("--frames-hd", type=int, default=20)
     parser.add_argument("--frames-4k", type=int, default=10)
     args = parser.parse_args()
@@ -121,30 +150,11 @@ def main() -> int:
         return 0
     python = ensure_venv(args.venv)
     with tempfile.TemporaryDirectory() as folder:
-        depth = Path(folder) / "depth.png"  # inverse-depth ramp, white = near (what DepthFlow expects)
-        h, w = cv2.imread(str(PHOTO), cv2.IMREAD_REDUCED_GRAYSCALE_8).shape
-        ramp = np.linspace(0.0, 1.0, h * 8)[:, None] ** 2
-        cv2.imwrite(str(depth), np.broadcast_to(np.rint(ramp * 65535), (h * 8, w * 8)).astype(np.uint16))
-        rows = []
-        for label, (width, height), frames in (
-            ("HD", (1920, 1080), args.frames_hd),
-            ("UHD", (3840, 2160), args.frames_4k),
-        ):
-            theirs = depthflow_fps(python, PHOTO, depth, width, height, frames)
-            ours = stillcam_fps(PHOTO, depth, width, height, frames)
-            rows.append(
-                {
-                    "size": label,
-                    "frames": frames,
-                    "depthflow_fps": theirs,
-                    "stillcam_fps": ours,
-                    "ratio": ours / theirs,
-                }
-            )
-            print(
-                f"{label:4} {frames:3} frames  DepthFlow {theirs:8.3f} frames/s  "
-                f"stillcam {ours:7.2f} frames/s  ratio {ours / theirs:7.1f}x"
-            )
+        depth = ramp_depth(Path(folder))
+        rows = [
+            compare(python, depth, "HD", 1920, 1080, args.frames_hd),
+            compare(python, depth, "UHD", 3840, 2160, args.frames_4k),
+        ]
     save_results("vs_depthflow", rows)
     return 0
 

@@ -47,6 +47,10 @@ SECTION_TITLES: dict[str, str] = {
 }
 #: Option fields renamed since recipes were first written: old name -> new, per section.
 _RENAMED = {"shot": {"path": "camera_file"}}
+#: Option fields whose default changed after recipes were written without them: a recipe that
+#: lacks the field was rendered with this value, not today's default (per section).
+#: ``--mesh-error`` arrived off (the full grid) and became 0.1 by default (issue #20).
+RECIPE_ABSENT: dict[str, dict[str, Any]] = {"scene": {"mesh_error": 0.0}}
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,8 @@ class RenderOptions:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RenderOptions:
         """Inverse of :meth:`to_dict`; JSON lists become tuples again, renamed fields of older
-        recipes are read under their new names.
+        recipes are read under their new names, and a field older recipes lack takes the value
+        they were rendered with (:data:`RECIPE_ABSENT`), other missing fields their defaults.
 
         Raises:
             RecipeError: ``data`` or a section is not a mapping, or a section has fields this
@@ -128,6 +133,8 @@ class RenderOptions:
                 for old, new in _RENAMED.get(name, {}).items():
                     if old in values and new not in values:
                         values[new] = values.pop(old)
+                for key, value in RECIPE_ABSENT.get(name, {}).items():
+                    values.setdefault(key, value)  # an older recipe: what it was rendered with
                 for f in fields(section):
                     if isinstance(values.get(f.name), list):
                         values[f.name] = tuple(values[f.name])

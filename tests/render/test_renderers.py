@@ -1,5 +1,7 @@
 """The numba renderer against the reference, and both against exact expectations."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -16,8 +18,10 @@ POSE = pose_from(rotation_y(-4.0), np.array([0.3, -0.1, 0.4]))
 @pytest.fixture(scope="module")
 def scene(small_example):
     picture, depth = small_example
-    # Exact depth: no edge snapping, so the source view must reproduce it exactly.
-    return build_scene(picture, depth, example_camera(160, 90), SceneSettings(stride=1, snap_edges=False))
+    # Exact depth: no edge snapping and the full grid (a merged cell's depth is planar within
+    # --mesh-error pixels, not exact), so the source view must reproduce the depth exactly.
+    settings = SceneSettings(stride=1, snap_edges=False, mesh_error=0.0)
+    return build_scene(picture, depth, example_camera(160, 90), settings)
 
 
 @pytest.mark.parametrize("supersample", [1, 2])
@@ -54,6 +58,24 @@ def test_source_view_reproduces_the_photo(scene, small_example, name):
     np.testing.assert_allclose(frame.depth[covered], depth.z[covered], rtol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["cpu", "reference"])
+def test_source_view_of_the_default_adaptive_mesh_reproduces_the_photo(small_example, name):
+    """The default --mesh-error: merged cells are planar within it, so the colour is the
+    photo's as with the full grid; the depth of a merged cell is a plane through its corners."""
+    picture, depth = small_example
+    camera = example_camera(160, 90)
+    settings = SceneSettings(stride=1, snap_edges=False)
+    adaptive = build_scene(picture, depth, camera, settings)
+    full = build_scene(picture, depth, camera, replace(settings, mesh_error=0.0))
+    assert settings.mesh_error > 0 and len(adaptive.triangles) < 0.5 * len(full.triangles)
+    renderer = get_renderer(RenderSettings(name))
+    frame, grid = renderer.render(adaptive, camera), renderer.render(full, camera)
+    assert np.array_equal(frame.alpha == 1.0, grid.alpha == 1.0)
+    covered = frame.alpha == 1.0
+    assert psnr(frame.rgb[covered], picture.pixels[covered]) > 60
+    np.testing.assert_allclose(frame.depth[covered], depth.z[covered], rtol=2e-3)
+
+
 def test_supersampling_gives_fractional_coverage_at_silhouettes(scene):
     camera = scene.camera.with_pose(POSE)
     frame = get_renderer(RenderSettings("cpu", 3)).render(scene, camera)
@@ -72,8 +94,9 @@ def test_cpu_renderer_is_deterministic(scene):
 def test_soft_edges_composite_the_front_over_the_surface_behind(small_example):
     picture, depth = small_example
     camera = example_camera(160, 90)
-    hard = build_scene(picture, depth, camera, SceneSettings(stride=1))
-    soft = build_scene(picture, depth, camera, SceneSettings(stride=1, soft_edge=0.5))
+    # The full grid: the share of soft-edge vertices is counted against every grid vertex.
+    hard = build_scene(picture, depth, camera, SceneSettings(stride=1, mesh_error=0.0))
+    soft = build_scene(picture, depth, camera, SceneSettings(stride=1, soft_edge=0.5, mesh_error=0.0))
     assert hard.alphas.min() == 1.0
     assert soft.alphas.min() == pytest.approx(0.5) and (soft.alphas < 1).mean() < 0.05
     moved = camera.with_pose(POSE)

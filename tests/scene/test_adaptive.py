@@ -215,15 +215,27 @@ def test_scene_for_measures_the_cameras():
     assert len(still.triangles) < len(moving.triangles) < len(full.triangles)
 
 
-def test_off_by_default_and_the_same_scene():
+def test_zero_is_the_full_grid_whatever_the_cameras():
     width, height = 96, 54
     picture, depth = example_inputs(width, height)
     source = example_camera(width, height)
-    a = build_scene(picture, depth, source, SceneSettings())
+    a = build_scene(picture, depth, source, SceneSettings(mesh_error=0.0))
     b = build_scene(picture, depth, source, SceneSettings(mesh_error=0.0), views=view_bound(source, [source]))
-    assert SceneSettings().mesh_error == 0.0
     for name in ("vertices", "uvs", "alphas", "triangles"):
         assert np.array_equal(getattr(a, name), getattr(b, name))
+    assert len(build_scene(picture, depth, source, SceneSettings()).triangles) < len(a.triangles)
+
+
+def test_on_by_default_and_older_recipes_read_as_the_full_grid():
+    from stillcam.options import RenderOptions
+    from stillcam.scene.mesh import DEFAULT_MESH_ERROR
+
+    assert SceneSettings().mesh_error == DEFAULT_MESH_ERROR == 0.1
+    written = RenderOptions().to_dict()
+    assert RenderOptions.from_dict(written).scene.mesh_error == 0.1
+    del written["scene"]["mesh_error"]  # a recipe from before --mesh-error
+    assert RenderOptions.from_dict(written).scene.mesh_error == 0.0
+    assert RenderOptions.from_dict({}).scene.mesh_error == 0.0
 
 
 def test_mesh_error_is_checked():

@@ -15,7 +15,8 @@ What is compared (docs/review.md, "Diff"):
   model's ``model`` and ``revision``), the fill models; the stillcam version; the ``models``
   list (by role and name).
 * **options**, field by field in each section, with the unit of :data:`OPTION_UNITS`; fields a
-  recipe lacks (written before the option existed) count as their default. The move
+  recipe lacks (written before the option existed) count as their default, or as the value
+  such a recipe was rendered with where the default changed since (``RECIPE_ABSENT``). The move
   (``--move`` with ``--set``) is compared by what it means: when both shots have the same
   segments and layers (the same moves in the same order) each move parameter is compared with
   its default filled in, in the unit the move registry gives it (``orbit.degrees``; a move
@@ -47,7 +48,7 @@ from ..camera.moves import MOVES
 from ..camera.plan import DEFAULT_MOVE
 from ..camera.shot import Segment, parse_move_expression
 from ..errors import InputError
-from ..options import SECTIONS
+from ..options import RECIPE_ABSENT, SECTIONS
 from ..output.recipe import Recipe, read_recipe, recipe_from_dict
 from ..output.targets import parse_output
 
@@ -335,9 +336,11 @@ def _default(f: Any) -> Any:
 
 
 def _section_values(section: str, given: Mapping[str, Any]) -> dict[str, Any]:
-    """A recipe's option section with the defaults of the fields it lacks (older recipes)."""
+    """A recipe's option section with the defaults of the fields it lacks (older recipes), or
+    the value such a recipe was rendered with where the default changed since."""
     known = SECTIONS.get(section)
     values = {f.name: _default(f) for f in fields(known)} if known is not None else {}
+    values.update(RECIPE_ABSENT.get(section, {}))
     values.update(given)
     return values
 

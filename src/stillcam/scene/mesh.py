@@ -49,6 +49,9 @@ from .texture import quantize, to_float
 MAX_STRIDE = 1024
 #: Largest ``--mesh-error`` (output pixels).
 MAX_MESH_ERROR = 1.0
+#: Default ``--mesh-error`` (output pixels): P1's scene 7x fewer triangles, its frame 0.6x the
+#: time, #3's and #10's quality figures within 0.02 dB (docs/benchmarks.md, issue #20).
+DEFAULT_MESH_ERROR = 0.1
 #: Largest ``--cut-threshold``: a jump of a hundred times the subject's inverse depth; no real
 #: depth edge is that large, so it means "no cuts".
 MAX_CUT_THRESHOLD = 100.0
@@ -130,12 +133,13 @@ class SceneSettings:
         },
     )
     mesh_error: float = field(
-        default=0.0,
+        default=DEFAULT_MESH_ERROR,
         metadata={
             "help": "adaptive mesh: merge grid cells where the depth is planar into larger triangles, "
             "while no surface point moves more than this many output pixels for the shot's cameras, "
-            "nor the texture (0.1: the same frames, 5-10x fewer triangles); depth edges keep the "
-            f"grid's density; 0 = two triangles per grid cell, 0..{MAX_MESH_ERROR:g}"
+            f"nor the texture (default {DEFAULT_MESH_ERROR:g}: the full grid's frames within a code "
+            "value or so, 5-10x fewer triangles); depth edges keep the grid's density; "
+            f"0 = the full grid, two triangles per grid cell, 0..{MAX_MESH_ERROR:g}"
         },
     )
 
