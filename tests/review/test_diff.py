@@ -125,6 +125,15 @@ def test_a_field_an_older_recipe_lacks_counts_as_its_default(recipe):
     assert _lines(older, _changed(recipe, "render", vignette=1.0)) == ["render.vignette 0 stops -> 1 stops"]
 
 
+def test_a_recipe_from_before_a_default_changed_counts_as_what_it_was_rendered_with(recipe):
+    """--mesh-error arrived off and became 0.1 by default: a recipe without it was the full grid."""
+    assert recipe["options"]["scene"]["mesh_error"] == 0.1
+    older = copy.deepcopy(recipe)
+    del older["options"]["scene"]["mesh_error"]
+    assert _lines(older, recipe) == ["scene.mesh_error 0 px -> 0.1 px"]
+    assert diff_recipes(older, _changed(recipe, "scene", mesh_error=0.0)) == ()
+
+
 # ----------------------------------------------------------------------------------------
 # Moves
 
