@@ -27,9 +27,9 @@ Text is drawn with OpenCV's Hershey vector font (``cv2.FONT_HERSHEY_SIMPLEX``): 
 core dependency and its Hershey fonts are compiled into it, so there is no font file to find
 and the same strokes come out on every machine with the same OpenCV (Pillow's scalable default
 font needs FreeType and changes between Pillow versions; OpenCV 5 measures the strokes 1 px
-wider than OpenCV 4, so a box moves by a pixel across that upgrade). The text is rasterised once into an 8-bit coverage
-mask and blended in integers over the box, so 8- and 16-bit frames get the same picture and
-the same bytes every run. Hershey fonts are ASCII: other characters show as ``?``.
+wider than OpenCV 4, so a box moves by a pixel across that upgrade). The text is rasterised
+once into an 8-bit coverage mask and blended in integers over the box, so 8- and 16-bit frames
+get the same picture and the same bytes every run. Hershey fonts are ASCII: other characters show as ``?``.
 
 Drawing is idempotent (every pixel drawn gets a value that does not depend on what was there),
 so burning a frame twice gives the bytes of burning it once.
